@@ -1,0 +1,220 @@
+package decide
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wardenhq/warden/internal/enrich"
+	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/remediate"
+	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/suppress"
+	"github.com/wardenhq/warden/internal/track"
+)
+
+// Input is everything one decision depends on.
+type Input struct {
+	Finding *finding.Finding
+	Prev    *store.State // nil when never seen
+	Matched []*policy.CompiledRule
+	Account *enrich.Account
+	Known   bool // account found in the inventory
+	Now     time.Time
+	DryRun  bool
+}
+
+// Decide makes the decision for one finding version and returns the record
+// and the state to store.
+func Decide(ps *policy.Set, in Input) (Record, store.State) {
+	f := in.Finding
+	fp := f.Fingerprint()
+	reason := track.Evaluate(in.Prev, f, fp, in.Now, ps.RenotifyAfter(f.Severity))
+	rec := Record{
+		FindingID: f.ID, Product: f.Product, Format: f.Format, Title: f.Title,
+		AccountID: f.AccountID, Region: f.Region, Severity: f.Severity, ResourceID: f.ResourceID(),
+		Reason: string(reason), MatchedRules: make([]string, 0, len(in.Matched)),
+		Enrichment:   enrich.ContextOf(in.Account, in.Known),
+		Actions:      []Action{},
+		Fingerprint:  fp,
+		PolicyCommit: ps.Commit,
+		DecidedAt:    in.Now,
+		Source:       Source{File: f.Origin.Source, Line: f.Origin.Line, Index: f.Origin.Index, Item: f.Origin.Item},
+	}
+	ignore := false
+	for _, r := range in.Matched {
+		rec.MatchedRules = append(rec.MatchedRules, r.ID)
+		if rec.Tier == 0 && r.Tier != 0 {
+			rec.Tier = r.Tier
+		}
+		ignore = ignore || r.Ignore
+	}
+	if rec.Tier == 0 {
+		rec.Tier = ps.Settings.Default.Tier
+	}
+	active, expired := suppress.Check(in.Matched, in.Now)
+	rec.Suppression, rec.ExpiredSuppressions = active, expired
+	for _, e := range expired {
+		rec.Notes = append(rec.Notes, fmt.Sprintf("accepted risk %s (%s) expired on %s and no longer suppresses this finding", e.Rule, e.Ticket, e.Expires))
+	}
+
+	prev := in.Prev
+	repeat := func(v Verdict) bool { // same decision as last time, nothing new
+		return prev != nil && prev.LastVerdict == string(v) && (reason == track.Duplicate || reason == track.Changed || reason == track.RenotifyDue)
+	}
+	status := store.StatusActive
+	switch {
+	case f.Resolved():
+		status = store.StatusResolved
+		rec.Verdict = Resolved
+		if reason == track.Duplicate {
+			rec.Verdict = Duplicate
+		}
+	case active != nil:
+		status = store.StatusSuppressed
+		rec.Verdict = Suppressed
+		if repeat(Suppressed) && prev.SuppressedBy == active.Rule {
+			rec.Verdict = Duplicate
+		}
+	case ignore:
+		rec.Verdict = Ignored
+		if repeat(Ignored) {
+			rec.Verdict = Duplicate
+		}
+	case prev != nil && prev.Status == store.StatusSuppressed:
+		rec.Verdict = Reopened
+		if len(expired) == 0 {
+			rec.Notes = append(rec.Notes, fmt.Sprintf("accepted risk %s no longer matches this finding", prev.SuppressedBy))
+		}
+		plan(ps, &rec, in, true)
+	case reason == track.Reopened:
+		rec.Verdict = Reopened
+		plan(ps, &rec, in, true)
+	case reason == track.Escalated:
+		rec.Verdict = Escalate
+		rec.Notes = append(rec.Notes, fmt.Sprintf("severity rose from %s to %s", prev.Severity, f.Severity))
+		plan(ps, &rec, in, true)
+	case reason == track.New || !notifiedBefore(prev):
+		// First sight, or tracked but never routed anywhere (ignored under
+		// an older policy): decide afresh.
+		plan(ps, &rec, in, true)
+		rec.Verdict = Notify
+		if hasRemediation(rec.Actions) {
+			rec.Verdict = Remediate
+		} else if len(rec.Actions) == 0 {
+			rec.Verdict = Ignored
+			rec.Notes = append(rec.Notes, "no receiver and no playbook for this finding")
+			if repeat(Ignored) {
+				rec.Verdict = Duplicate
+			}
+		}
+	case reason == track.RenotifyDue:
+		plan(ps, &rec, in, false)
+		rec.Verdict = Notify
+		rec.Notes = append(rec.Notes, fmt.Sprintf("still active; last notified %s", prev.LastNotified.UTC().Format(time.RFC3339)))
+		if len(rec.Actions) == 0 {
+			rec.Verdict = Duplicate
+		}
+	default:
+		rec.Verdict = Duplicate
+	}
+
+	st := store.State{
+		ID: f.ID, Product: f.Product, AccountID: f.AccountID, Region: f.Region, Title: f.Title,
+		Status: status, Severity: f.Severity, Fingerprint: fp,
+		FirstSeen: in.Now, LastSeen: in.Now, LastVerdict: string(rec.Verdict),
+	}
+	if prev != nil {
+		st.FirstSeen, st.LastNotified, st.NotifyCount = prev.FirstSeen, prev.LastNotified, prev.NotifyCount
+		if rec.Verdict == Duplicate {
+			st.LastVerdict = prev.LastVerdict
+		}
+	}
+	if active != nil {
+		st.SuppressedBy = active.Rule
+	}
+	for _, a := range rec.Actions {
+		if a.Type == ActionNotify {
+			st.LastNotified = in.Now
+			st.NotifyCount++
+			break
+		}
+	}
+	rec.FirstSeen, rec.NotifyCount = st.FirstSeen, st.NotifyCount
+	return rec, st
+}
+
+// notifiedBefore reports whether the finding was ever routed to someone
+// or something (nil: never seen).
+func notifiedBefore(s *store.State) bool {
+	return s != nil && (!s.LastNotified.IsZero() || s.LastVerdict == string(Remediate) || s.LastVerdict == string(Notify))
+}
+
+func hasRemediation(actions []Action) bool {
+	for _, a := range actions {
+		if a.Type == ActionRemediate {
+			return true
+		}
+	}
+	return false
+}
+
+// plan adds the notifications and, when withRemediation, the remediations
+// the matched rules ask for. Rules that set no receivers fall back to the
+// default route, except at tier 1 (remediate and archive: tell nobody
+// unless a rule says so).
+func plan(ps *policy.Set, rec *Record, in Input, withRemediation bool) {
+	status := StatusPlanned
+	if in.DryRun {
+		status = StatusDryRun
+	}
+	seen := map[string]bool{}
+	for _, r := range in.Matched {
+		for _, n := range r.Notify {
+			if !seen[n] {
+				seen[n] = true
+				rec.Actions = append(rec.Actions, Action{Type: ActionNotify, Receiver: n, Mode: string(policy.ModeAuto), Status: status, Rule: r.ID})
+			}
+		}
+	}
+	if len(seen) == 0 && rec.Tier != 1 {
+		for _, n := range ps.Settings.Default.Notify {
+			rec.Actions = append(rec.Actions, Action{Type: ActionNotify, Receiver: n, Mode: string(policy.ModeAuto), Status: status})
+		}
+	}
+	if !withRemediation {
+		return
+	}
+	env := rec.Enrichment.Environment
+	for _, r := range in.Matched {
+		if r.Remediate == nil {
+			continue
+		}
+		spec, _ := remediate.Lookup(r.Remediate.Playbook)
+		mode := ps.ModeFor(env, spec.Destructive)
+		if want := r.Remediate.Mode; want != "" {
+			if want.Strictness() >= mode.Strictness() {
+				mode = want
+			} else {
+				rec.Notes = append(rec.Notes, fmt.Sprintf("rule %s asks for %s but the strategy matrix requires %s for %s playbooks in %s", r.ID, want, mode, destructiveWord(spec.Destructive), env))
+			}
+		}
+		a := Action{Type: ActionRemediate, Playbook: spec.Name, Destructive: spec.Destructive, Mode: string(mode), Status: status, Rule: r.ID, Params: r.Remediate.Params}
+		switch mode {
+		case policy.ModeDelay:
+			t := in.Now.Add(time.Duration(ps.Settings.Strategy.Delay))
+			a.NotBefore = &t
+		case policy.ModeApproval:
+			t := in.Now.Add(time.Duration(ps.Settings.Strategy.ApprovalTimeout))
+			a.Expires = &t
+		}
+		rec.Actions = append(rec.Actions, a)
+	}
+}
+
+func destructiveWord(d bool) string {
+	if d {
+		return "destructive"
+	}
+	return "non-destructive"
+}

@@ -1,0 +1,70 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as "15d", "36h", "90m".
+type Duration time.Duration
+
+// ParseDuration accepts Go durations plus a "d" (24h) unit.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("invalid duration %q (want e.g. 15d, 36h, 90m)", s)
+		}
+		return Duration(time.Duration(n * float64(24*time.Hour))), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid duration %q (want e.g. 15d, 36h, 90m)", s)
+	}
+	return Duration(d), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Date is a calendar date (YYYY-MM-DD), the end of which is the moment an
+// accepted risk expires.
+type Date struct{ time.Time }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Date) UnmarshalText(b []byte) error {
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("invalid date %q (want YYYY-MM-DD)", string(b))
+	}
+	d.Time = t
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Date) MarshalText() ([]byte, error) {
+	if d.IsZero() {
+		return []byte(""), nil
+	}
+	return []byte(d.Format("2006-01-02")), nil
+}
+
+// String returns YYYY-MM-DD.
+func (d Date) String() string { return d.Format("2006-01-02") }
+
+// End is the first instant after the date (UTC): an accepted risk expiring
+// on 2027-06-30 still holds on that whole day.
+func (d Date) End() time.Time { return d.Time.AddDate(0, 0, 1) }

@@ -1,0 +1,194 @@
+// Package policytest runs a policy repo's tests (tests/*.yaml): each test
+// feeds findings through the real pipeline with a fresh in-memory store and
+// a fixed clock, and compares the decisions with what it expects.
+package policytest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wardenhq/warden/internal/decide"
+	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/pipeline"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/source"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// Result is the outcome of one test.
+type Result struct {
+	File     string
+	Name     string
+	Line     int
+	Failures []string // empty when the test passed
+}
+
+// Passed reports whether the test passed.
+func (r Result) Passed() bool { return len(r.Failures) == 0 }
+
+// Run runs every test of every file against the policy set.
+func Run(ctx context.Context, ps *policy.Set, files []policy.TestFile) []Result {
+	var out []Result
+	for i := range files {
+		tf := &files[i]
+		for j := range tf.Tests {
+			tc := &tf.Tests[j]
+			res := Result{File: tf.File, Name: tc.Name, Line: tc.Line}
+			res.Failures = runOne(ctx, ps, tf, tc)
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy.TestCase) []string {
+	now, fixed, _ := tc.Clock(tf)
+	clock := time.Now
+	if fixed {
+		clock = func() time.Time { return now }
+	}
+	st := store.NewMemory()
+	base := filepath.Join(ps.Dir, filepath.Dir(tf.File))
+	var fails []string
+	feed := func(paths []string, inline map[string]any) ([]decide.Record, []string) {
+		var recs []decide.Record
+		var problems []string
+		p := pipeline.New(pipeline.Options{
+			Policy: ps, Store: st, Clock: clock, Workers: 1,
+			Emit:   func(r *decide.Record, _ []byte) error { recs = append(recs, *r); return nil },
+			Reject: func(err error) { problems = append(problems, "input rejected: "+err.Error()) },
+		})
+		in := make(chan source.Record, 64)
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx, in) }()
+		for _, path := range paths {
+			full := filepath.Join(base, path)
+			err := source.Read(ctx, full, strings.NewReader(""), func(r source.Record) error { in <- r; return nil },
+				func(err error) { problems = append(problems, "input rejected: "+err.Error()) })
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("reading %s: %v", path, err))
+			}
+		}
+		if inline != nil {
+			b, err := json.Marshal(inline)
+			if err != nil {
+				problems = append(problems, "inline finding: "+err.Error())
+			} else {
+				in <- source.Record{Data: b, Origin: finding.Origin{Source: tf.File + ": " + tc.Name}}
+			}
+		}
+		close(in)
+		if err := <-done; err != nil {
+			problems = append(problems, err.Error())
+		}
+		return recs, problems
+	}
+	if _, problems := feed(tc.Given, nil); len(problems) > 0 {
+		return append(fails, prefix("given: ", problems)...)
+	}
+	var inputs []string
+	if tc.Input != "" {
+		inputs = []string{tc.Input}
+	}
+	recs, problems := feed(inputs, tc.Finding)
+	fails = append(fails, problems...)
+	if len(recs) != len(tc.Expect) {
+		fails = append(fails, fmt.Sprintf("got %d decisions, want %d", len(recs), len(tc.Expect)))
+	}
+	for i := 0; i < len(recs) && i < len(tc.Expect); i++ {
+		for _, d := range compare(&recs[i], &tc.Expect[i]) {
+			fails = append(fails, fmt.Sprintf("decision %d (%s): %s", i+1, recs[i].FindingID, d))
+		}
+	}
+	return fails
+}
+
+func prefix(p string, l []string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = p + s
+	}
+	return out
+}
+
+// compare lists every difference between a decision and an expectation.
+func compare(r *decide.Record, e *policy.Expectation) []string {
+	var d []string
+	diff := func(field string, got, want any) {
+		d = append(d, fmt.Sprintf("%s: got %v, want %v", field, got, want))
+	}
+	if e.FindingID != "" && r.FindingID != e.FindingID {
+		diff("finding_id", r.FindingID, e.FindingID)
+	}
+	if e.Verdict != "" && string(r.Verdict) != e.Verdict {
+		diff("verdict", r.Verdict, e.Verdict)
+	}
+	if e.Reason != "" && r.Reason != e.Reason {
+		diff("reason", r.Reason, e.Reason)
+	}
+	if e.Tier != nil && r.Tier != *e.Tier {
+		diff("tier", r.Tier, *e.Tier)
+	}
+	if e.Severity != "" && r.Severity.String() != e.Severity {
+		diff("severity", r.Severity, e.Severity)
+	}
+	if e.Environment != "" && r.Enrichment.Environment != e.Environment {
+		diff("environment", r.Enrichment.Environment, e.Environment)
+	}
+	if e.MatchedRules != nil && !slices.Equal(r.MatchedRules, *e.MatchedRules) {
+		diff("matched_rules", list(r.MatchedRules), list(*e.MatchedRules))
+	}
+	if e.SuppressedBy != "" {
+		got := ""
+		if r.Suppression != nil {
+			got = r.Suppression.Rule
+		}
+		if got != e.SuppressedBy {
+			diff("suppressed_by", orNone(got), e.SuppressedBy)
+		}
+	}
+	var receivers []string
+	var playbooks []string
+	for _, a := range r.Actions {
+		if a.Type == decide.ActionNotify {
+			receivers = append(receivers, a.Receiver)
+		} else {
+			playbooks = append(playbooks, a.Playbook+"/"+a.Mode)
+		}
+	}
+	if e.Receivers != nil && !slices.Equal(receivers, *e.Receivers) {
+		diff("receivers", list(receivers), list(*e.Receivers))
+	}
+	if e.Playbooks != nil {
+		var want []string
+		for _, p := range *e.Playbooks {
+			want = append(want, p.Playbook+"/"+p.Mode)
+		}
+		got := playbooks
+		// A mode left out of the expectation is not checked.
+		for i, p := range *e.Playbooks {
+			if p.Mode == "" && i < len(got) {
+				got = slices.Clone(got)
+				got[i] = strings.SplitN(got[i], "/", 2)[0] + "/"
+			}
+		}
+		if !slices.Equal(got, want) {
+			diff("playbooks (playbook/mode)", list(playbooks), list(want))
+		}
+	}
+	return d
+}
+
+func list(l []string) string { return "[" + strings.Join(l, ", ") + "]" }
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
