@@ -83,7 +83,9 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 		}
 	case prev != nil && prev.Status == store.StatusSuppressed:
 		rec.Verdict = Reopened
+		rec.Reason = "suppression_expired"
 		if len(expired) == 0 {
+			rec.Reason = "suppression_removed"
 			rec.Notes = append(rec.Notes, fmt.Sprintf("accepted risk %s no longer matches this finding", prev.SuppressedBy))
 		}
 		plan(ps, &rec, in, true)
