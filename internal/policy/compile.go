@@ -287,7 +287,7 @@ func compileDetections(r *Repo, s *Set, add func(error)) {
 			if errors.As(e, &re) && re.Index >= 0 && re.Index < len(all) {
 				d := all[re.Index]
 				path := []string{"detections", strconv.Itoa(d.Index)}
-				path = append(path, strings.Split(re.Field, ".")...)
+				path = append(path, re.FieldPath()...)
 				var pe *pattern.Error
 				if errors.As(re.Err, &pe) {
 					path = append(path, pe.Path...)
