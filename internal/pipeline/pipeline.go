@@ -108,46 +108,38 @@ type prepared struct {
 // when every record read has been decided and committed. The error is the
 // first store or emit failure; bad input is never an error here.
 func (p *Pipeline) Run(ctx context.Context, in <-chan source.Record) error {
-	batches := make(chan []source.Record, 2)
-	preps := make(chan prepared, 2)
+	batches := make(chan []source.Record)
+	preps := make(chan prepared, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	go func() {
 		defer close(batches)
-		for {
-			// Block for the first record, then take whatever else is
-			// already waiting, up to a batch: no partial batch is held back.
-			var r source.Record
-			var ok bool
+		// Adaptive batching: a batch is handed on as soon as the next stage
+		// is ready for it, and grows (up to BatchSize) while that stage is
+		// busy. Light load gives small batches and low latency, heavy load
+		// large batches and high throughput; nothing waits on a timer.
+		var batch []source.Record
+		open := true
+		for open || len(batch) > 0 {
+			var recv <-chan source.Record
+			if open && len(batch) < p.opt.BatchSize {
+				recv = in
+			}
+			var send chan []source.Record
+			if len(batch) > 0 {
+				send = batches
+			}
 			select {
-			case r, ok = <-in:
-			case <-ctx.Done():
-				return
-			}
-			if !ok {
-				return
-			}
-			batch := make([]source.Record, 1, p.opt.BatchSize)
-			batch[0] = r
-		fill:
-			for len(batch) < p.opt.BatchSize {
-				select {
-				case r, ok = <-in:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, r)
-				default:
-					break fill
+			case r, ok := <-recv:
+				if !ok {
+					open = false
+					continue
 				}
-			}
-			select {
-			case batches <- batch:
+				batch = append(batch, r)
+			case send <- batch:
+				batch = nil
 			case <-ctx.Done():
-				return
-			}
-			if !ok {
 				return
 			}
 		}
