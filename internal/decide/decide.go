@@ -41,13 +41,18 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 		DecidedAt:    in.Now,
 		Source:       Source{File: f.Origin.Source, Line: f.Origin.Line, Index: f.Origin.Index, Item: f.Origin.Item},
 	}
-	ignore := false
+	// ignore: true drops the finding unless an earlier matching rule
+	// already routes it somewhere (evaluation order decides, as for tier).
+	ignore, routed := false, false
 	for _, r := range in.Matched {
 		rec.MatchedRules = append(rec.MatchedRules, r.ID)
 		if rec.Tier == 0 && r.Tier != 0 {
 			rec.Tier = r.Tier
 		}
-		ignore = ignore || r.Ignore
+		if r.Ignore && !routed {
+			ignore = true
+		}
+		routed = routed || len(r.Notify) > 0 || r.Remediate != nil
 	}
 	if rec.Tier == 0 {
 		rec.Tier = ps.Settings.Default.Tier

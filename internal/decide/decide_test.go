@@ -136,8 +136,12 @@ func TestDecideSequences(t *testing.T) {
 			{0, mk("info", "222222222222", "Security Hub", "X.1", "INFORMATIONAL"), "ignored/new tier=3 rules=noise actions="},
 			{day, mk("info", "222222222222", "Security Hub", "X.1", "INFORMATIONAL"), "duplicate/duplicate tier=3 rules=noise actions="},
 		}},
-		{"first seen already resolved", []step{
+		{"first seen already resolved, then failing is new", []step{
 			{0, archived(plain), "resolved/resolved tier=3 rules= actions="},
+			{day, plain, "notify/new tier=3 rules= actions=notify:sec"},
+		}},
+		{"ignore does not silence an earlier routing rule", []step{
+			{0, mk("gd-info", "222222222222", "GuardDuty", "", "INFORMATIONAL", "TTPs/Command and Control/X"), "remediate/new tier=1 rules=c2,noise actions=notify:pager,ec2-isolate:approval"},
 		}},
 	}
 	for _, tt := range tests {

@@ -153,8 +153,50 @@ func compileInventory(r *Repo, add func(error)) map[string]bool {
 	return groups
 }
 
-// secretKeys are receiver settings that must be given by reference.
-var secretKeys = []string{"password", "token", "secret", "key", "webhook"}
+// secretKeys are receiver settings that must be given by reference,
+// wherever they are nested.
+var secretKeys = []string{"password", "token", "secret", "key", "webhook", "credential"}
+
+// urlIsSecret lists receiver types whose URL carries the credential
+// (Slack and Teams incoming webhooks).
+var urlIsSecret = map[string]bool{"slack": true, "teams": true}
+
+// checkSecrets walks a receiver's settings and reports every secret given
+// inline.
+func checkSecrets(rc Receiver, path []string, v any, report func(path []string, key string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := append(append([]string(nil), path...), k)
+			if isSecretKey(rc.Type, k) {
+				if str, ok := x[k].(string); !ok || !SecretRef(str) {
+					report(p, k)
+				}
+				continue
+			}
+			checkSecrets(rc, p, x[k], report)
+		}
+	case []any:
+		for i, e := range x {
+			checkSecrets(rc, append(append([]string(nil), path...), strconv.Itoa(i)), e, report)
+		}
+	}
+}
+
+func isSecretKey(typ, key string) bool {
+	lk := strings.ToLower(key)
+	for _, sk := range secretKeys {
+		if strings.Contains(lk, sk) {
+			return true
+		}
+	}
+	return urlIsSecret[typ] && strings.Contains(lk, "url")
+}
 
 // SecretRef reports whether v is a secret reference (env:, file:, ssm:,
 // secretsmanager:).
@@ -174,23 +216,9 @@ func compileReceivers(r *Repo, s *Set, add func(error)) {
 			add(r.at(ReceiversFile, append(p, "name"), "receiver %q defined twice", rc.Name))
 		}
 		s.Receivers[rc.Name] = rc
-		keys := make([]string, 0, len(rc.Config))
-		for k := range rc.Config {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			lk := strings.ToLower(k)
-			for _, sk := range secretKeys {
-				if !strings.Contains(lk, sk) {
-					continue
-				}
-				if v, ok := rc.Config[k].(string); !ok || !SecretRef(v) {
-					add(r.at(ReceiversFile, append(p, "config", k), "receiver %s: %s is a secret: give it by reference (env:NAME, file:PATH, ssm:/path, secretsmanager:name), never inline", rc.Name, k))
-				}
-				break
-			}
-		}
+		checkSecrets(rc, append(p, "config"), rc.Config, func(path []string, key string) {
+			add(r.at(ReceiversFile, path, "receiver %s: %s is a secret: give it by reference (env:NAME, file:PATH, ssm:/path, secretsmanager:name), never inline", rc.Name, key))
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/enrich"
@@ -72,7 +73,7 @@ func (s *selector) match(a *enrich.Account) (bool, string) {
 		return false, "business unit " + orNone(a.BusinessUnit) + " not listed"
 	}
 	if s.groups != nil && !anyIn(s.groups, a.Groups) {
-		return false, "account in none of the groups"
+		return false, "account in none of the groups " + strings.Join(keys(s.groups), ", ")
 	}
 	if s.ous != nil && !ouAny(s.ous, a.OU) {
 		return false, "OU " + orNone(a.OU) + " not under the listed OUs"
@@ -159,4 +160,13 @@ func (s *scope) allows(a *enrich.Account, region string) (bool, string) {
 		return s.include.match(a)
 	}
 	return true, ""
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -40,6 +40,10 @@ func Evaluate(prev *store.State, f *finding.Finding, fingerprint string, now tim
 		return Duplicate
 	case resolved:
 		return Resolved
+	case prev.Status == store.StatusResolved && prev.LastNotified.IsZero():
+		// Resolved before anyone was told (e.g. a control only ever seen
+		// PASSED): failing now is news, not a reopening.
+		return New
 	case prev.Status == store.StatusResolved:
 		return Reopened
 	case f.Severity > prev.Severity:

@@ -49,11 +49,12 @@ func TestEvaluate(t *testing.T) {
 		{"compliance passed", st(store.StatusActive, day), &passed, Resolved},
 		{"workflow resolved", st(store.StatusActive, day), &resolvedWF, Resolved},
 		{"resolved seen again", st(store.StatusResolved, day), &archived, Duplicate},
-		{"active after resolved", st(store.StatusResolved, day), active, Reopened},
+		{"active after notified and resolved", st(store.StatusResolved, day), active, Reopened},
 		{"quiet 14 days", st(store.StatusActive, 14*day), active, Duplicate},
 		{"quiet 15 days", st(store.StatusActive, 15*day), active, RenotifyDue},
 		{"never notified is never due", st(store.StatusActive, 0), active, Duplicate},
 		{"suppressed stays tracked", st(store.StatusSuppressed, 0), active, Duplicate},
+		{"resolved before anyone was told, now failing", st(store.StatusResolved, 0), active, New},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
