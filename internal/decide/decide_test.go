@@ -28,7 +28,7 @@ func mk(id, acct, product, control, sev string, types ...string) *finding.Findin
 	doc := map[string]any{
 		"Id": id, "ProductName": product, "AwsAccountId": acct, "Region": "us-east-1",
 		"Types": types, "Severity": map[string]any{"Label": sev},
-		"Compliance": map[string]any{"Status": "FAILED", "SecurityControlId": control},
+		"Compliance":  map[string]any{"Status": "FAILED", "SecurityControlId": control},
 		"RecordState": "ACTIVE",
 	}
 	b, _ := json.Marshal(doc)

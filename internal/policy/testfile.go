@@ -17,11 +17,35 @@ type TestFile struct {
 type TestCase struct {
 	Name    string         `yaml:"name" json:"name"`
 	Now     string         `yaml:"now" json:"now,omitempty"`
-	Given   []string       `yaml:"given" json:"given,omitempty"`
+	Given   []GivenItem    `yaml:"given" json:"given,omitempty"`
 	Input   string         `yaml:"input" json:"input,omitempty"`
 	Finding map[string]any `yaml:"finding" json:"finding,omitempty"`
 	Expect  []Expectation  `yaml:"expect" json:"expect"`
 	Line    int            `yaml:"-" json:"-"`
+}
+
+// GivenItem is a file processed before the input, to build state; Now,
+// when set, is the clock for it (so a test can let time pass between
+// versions). In YAML it is a path, or {input: path, now: time}.
+type GivenItem struct {
+	Input string `yaml:"input" json:"input"`
+	Now   string `yaml:"now" json:"now,omitempty"`
+}
+
+// UnmarshalYAML accepts a plain path or the long form.
+func (g *GivenItem) UnmarshalYAML(decode func(any) error) error {
+	var path string
+	if err := decode(&path); err == nil {
+		g.Input = path
+		return nil
+	}
+	type long GivenItem
+	var l long
+	if err := decode(&l); err != nil {
+		return err
+	}
+	*g = GivenItem(l)
+	return nil
 }
 
 // Expectation is what one decision must say; fields left out are not
@@ -37,6 +61,11 @@ type Expectation struct {
 	Receivers    *[]string      `yaml:"receivers" json:"receivers,omitempty"`
 	Playbooks    *[]PlaybookExp `yaml:"playbooks" json:"playbooks,omitempty"`
 	Environment  string         `yaml:"environment" json:"environment,omitempty"`
+	// Notes are substrings each of which some note must contain.
+	Notes []string `yaml:"notes" json:"notes,omitempty"`
+	// ExpiredSuppressions are the rule ids of matched accepted risks that
+	// have expired.
+	ExpiredSuppressions *[]string `yaml:"expired_suppressions" json:"expired_suppressions,omitempty"`
 }
 
 // PlaybookExp is an expected remediation.
@@ -85,6 +114,14 @@ func ReadTests(dir string) ([]TestFile, error) {
 			}
 			if _, _, err := tf.Tests[i].Clock(&tf); err != nil {
 				errs = append(errs, f.at([]string{"tests", strconv.Itoa(i), "now"}, "now: want RFC 3339 time: %v", err))
+			}
+			for j, g := range tf.Tests[i].Given {
+				if g.Now == "" {
+					continue
+				}
+				if _, err := time.Parse(time.RFC3339, g.Now); err != nil {
+					errs = append(errs, f.at([]string{"tests", strconv.Itoa(i), "given", strconv.Itoa(j), "now"}, "now: want RFC 3339 time: %v", err))
+				}
 			}
 		}
 		out = append(out, tf)

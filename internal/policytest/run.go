@@ -55,7 +55,7 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 	st := store.NewMemory()
 	base := filepath.Join(ps.Dir, filepath.Dir(tf.File))
 	var fails []string
-	feed := func(paths []string, inline map[string]any) ([]decide.Record, []string) {
+	feed := func(paths []string, inline map[string]any, clock func() time.Time) ([]decide.Record, []string) {
 		var recs []decide.Record
 		var problems []string
 		p := pipeline.New(pipeline.Options{
@@ -88,14 +88,24 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 		}
 		return recs, problems
 	}
-	if _, problems := feed(tc.Given, nil); len(problems) > 0 {
-		return append(fails, prefix("given: ", problems)...)
+	for _, g := range tc.Given {
+		gclock := clock
+		if g.Now != "" {
+			t, err := time.Parse(time.RFC3339, g.Now)
+			if err != nil {
+				return []string{"given " + g.Input + ": now: " + err.Error()}
+			}
+			gclock = func() time.Time { return t }
+		}
+		if _, problems := feed([]string{g.Input}, nil, gclock); len(problems) > 0 {
+			return append(fails, prefix("given "+g.Input+": ", problems)...)
+		}
 	}
 	var inputs []string
 	if tc.Input != "" {
 		inputs = []string{tc.Input}
 	}
-	recs, problems := feed(inputs, tc.Finding)
+	recs, problems := feed(inputs, tc.Finding, clock)
 	fails = append(fails, problems...)
 	if len(recs) != len(tc.Expect) {
 		fails = append(fails, fmt.Sprintf("got %d decisions, want %d", len(recs), len(tc.Expect)))
@@ -150,6 +160,24 @@ func compare(r *decide.Record, e *policy.Expectation) []string {
 		}
 		if got != e.SuppressedBy {
 			diff("suppressed_by", orNone(got), e.SuppressedBy)
+		}
+	}
+	for _, want := range e.Notes {
+		found := false
+		for _, n := range r.Notes {
+			found = found || strings.Contains(n, want)
+		}
+		if !found {
+			d = append(d, fmt.Sprintf("notes: no note contains %q (notes: %q)", want, r.Notes))
+		}
+	}
+	if e.ExpiredSuppressions != nil {
+		var got []string
+		for _, h := range r.ExpiredSuppressions {
+			got = append(got, h.Rule)
+		}
+		if !slices.Equal(got, *e.ExpiredSuppressions) {
+			diff("expired_suppressions", list(got), list(*e.ExpiredSuppressions))
 		}
 	}
 	var receivers []string
