@@ -245,3 +245,79 @@ func TestTestFailsWithDiff(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 }
+
+func TestRisksRegister(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "w.db")
+	if code, _, errs := run(t, "", "process", "--policy", examples, "--state", state, "--now", now, filepath.Join(examples, "findings")); code != ExitOK {
+		t.Fatalf("process: %s", errs)
+	}
+	code, out, errs := run(t, "", "risks", "--policy", examples, "--state", state, "--now", now, "--json")
+	if code != ExitOK {
+		t.Fatalf("risks: exit %d %s", code, errs)
+	}
+	var expired, soon, hides int
+	for _, r := range decisions(t, out) {
+		for _, k := range []string{"rule", "reason", "owner", "ticket", "approved_by", "expires", "age_days", "days_left", "hides"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("risk lacks %s: %v", k, r)
+			}
+		}
+		if r["expired"] == true {
+			expired++
+		}
+		if r["expiring_soon"] == true {
+			soon++
+		}
+		hides += int(r["hides"].(float64))
+	}
+	if expired == 0 || soon == 0 || hides == 0 {
+		t.Errorf("examples should show an expired risk, one expiring within 30 days and hidden findings: expired=%d soon=%d hides=%d", expired, soon, hides)
+	}
+	code, out, _ = run(t, "", "risks", "--policy", examples, "--state", state, "--now", now)
+	if code != ExitOK || !strings.Contains(out, "EXPIRED") || !strings.Contains(out, "expiring soon") {
+		t.Errorf("risks table:\n%s", out)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	code, out, errs := run(t, "", "explain", "--policy", examples, "--now", now, "--state", filepath.Join(t.TempDir(), "none.db"), filepath.Join(examples, "findings", "guardduty-c2-dns.json"))
+	if code != ExitOK {
+		t.Fatalf("explain: exit %d %s", code, errs)
+	}
+	for _, want := range []string{"finding arn:aws:guardduty:", "rules (", "✓ ", "✗ ", "scope:", "pattern:", "tracking: never seen before", "decision: remediate", "record: {"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		args := []string{c.name, "--help"}
+		switch c.name {
+		case "pattern":
+			args = []string{"pattern", "test", "--help"}
+		case "audit":
+			args = []string{"audit", "verify", "--help"}
+		case "version":
+			continue
+		}
+		code, _, errs := run(t, "", args...)
+		if code != ExitOK || !strings.Contains(errs, "Usage: warden "+c.name) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	if code, _, _ := run(t, "", "frobnicate"); code != ExitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+func TestSafeEscapesControlCharacters(t *testing.T) {
+	got := safe("evil\x1b[2Jtitle\nnext")
+	if strings.ContainsAny(got, "\x1b\n") {
+		t.Fatalf("safe left control characters: %q", got)
+	}
+	if safe("plain title") != "plain title" {
+		t.Fatal("safe changed a plain string")
+	}
+}
