@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,3 +69,19 @@ func (d Date) String() string { return d.Format("2006-01-02") }
 // End is the first instant after the date (UTC): an accepted risk expiring
 // on 2027-06-30 still holds on that whole day.
 func (d Date) End() time.Time { return d.Time.AddDate(0, 0, 1) }
+
+// UnmarshalJSON reads "YYYY-MM-DD" (time.Time's own RFC 3339 form would
+// otherwise be used through the embedding).
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("invalid date %s (want YYYY-MM-DD)", b)
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
+// MarshalJSON writes "YYYY-MM-DD".
+func (d Date) MarshalJSON() ([]byte, error) {
+	t, _ := d.MarshalText()
+	return json.Marshal(string(t))
+}

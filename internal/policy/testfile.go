@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -32,16 +33,16 @@ type GivenItem struct {
 	Now   string `yaml:"now" json:"now,omitempty"`
 }
 
-// UnmarshalYAML accepts a plain path or the long form.
-func (g *GivenItem) UnmarshalYAML(decode func(any) error) error {
+// UnmarshalJSON accepts a plain path or the long form.
+func (g *GivenItem) UnmarshalJSON(b []byte) error {
 	var path string
-	if err := decode(&path); err == nil {
+	if err := json.Unmarshal(b, &path); err == nil {
 		g.Input = path
 		return nil
 	}
 	type long GivenItem
 	var l long
-	if err := decode(&l); err != nil {
+	if err := json.Unmarshal(b, &l); err != nil {
 		return err
 	}
 	*g = GivenItem(l)

@@ -1,9 +1,12 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -31,6 +34,7 @@ func (p *Problem) Error() string {
 type yamlFile struct {
 	name string // as shown in errors (relative to the policy dir)
 	root ast.Node
+	val  any // the document as a JSON-compatible value, once computed
 }
 
 func parseYAML(name string, src []byte) (*yamlFile, error) {
@@ -135,13 +139,28 @@ func keyString(k ast.MapKeyNode) string {
 	return k.String()
 }
 
-// decode decodes the node at path (nil: the whole file) into v, strictly.
+// decode decodes the file into v. It goes through the generic value and
+// encoding/json (v's json tags) rather than go-yaml's struct decoder, whose
+// TextUnmarshaler path re-formats the whole file for every Date and
+// Duration (quadratic in file size). Types and unknown keys have already
+// been checked, with positions, by the JSON Schema.
 func (f *yamlFile) decode(v any) error {
-	if f.root == nil {
-		return nil
+	val, err := f.value()
+	if err != nil || val == nil {
+		return err
 	}
-	if err := yaml.NodeToValue(f.root, v, yaml.Strict()); err != nil {
-		return yamlProblem(f.name, err)
+	b, err := json.Marshal(val)
+	if err != nil {
+		return &Problem{File: f.name, Msg: err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return f.at(strings.Split(te.Field, "."), "%s: want %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return &Problem{File: f.name, Line: 1, Col: 1, Msg: err.Error()}
 	}
 	return nil
 }
@@ -152,9 +171,13 @@ func (f *yamlFile) value() (any, error) {
 	if f.root == nil {
 		return nil, nil
 	}
+	if f.val != nil {
+		return f.val, nil
+	}
 	var v any
 	if err := yaml.NodeToValue(f.root, &v); err != nil {
 		return nil, yamlProblem(f.name, err)
 	}
-	return jsonCompatible(v), nil
+	f.val = jsonCompatible(v)
+	return f.val, nil
 }
