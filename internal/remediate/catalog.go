@@ -174,11 +174,13 @@ func typeOK(t ParamType, v any) bool {
 		_, ok := v.(bool)
 		return ok
 	case ParamInt:
-		switch v.(type) {
-		case int, int64, uint64, float64:
+		switch n := v.(type) {
+		case int, int64, uint64:
 			return true
+		case float64:
+			return n == float64(int64(n))
 		}
-		return fmt.Sprint(v) != "" && isNumberLike(v)
+		return false
 	case ParamStrings:
 		l, ok := v.([]any)
 		if !ok {
@@ -186,7 +188,7 @@ func typeOK(t ParamType, v any) bool {
 		}
 		for _, e := range l {
 			switch e.(type) {
-			case string, int, int64, uint64, float64:
+			case string, int, int64, uint64, float64: // ports may be numbers
 			default:
 				return false
 			}
@@ -196,14 +198,4 @@ func typeOK(t ParamType, v any) bool {
 		_, ok := v.(string)
 		return ok
 	}
-}
-
-func isNumberLike(v any) bool {
-	s := fmt.Sprint(v)
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
 }
