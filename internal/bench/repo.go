@@ -59,7 +59,9 @@ func WriteRepo(dir string, nRules int, seed uint64) error {
 		case 4:
 			pat = fmt.Sprintf("{ProductName: [Warden], GeneratorId: [%q]}", "warden/detection/builtin.x"+fmt.Sprint(i))
 		case 5:
-			pat = fmt.Sprintf("{Title: [{wildcard: %q}]}", fmt.Sprintf("*rule-%d*", i))
+			// A wildcard is narrowed by an exact condition, as real rules
+			// are ("this product's findings whose title says X").
+			pat = fmt.Sprintf("{ProductName: [%s], Title: [{wildcard: %q}]}", []string{"GuardDuty", "Inspector", "Macie"}[rnd.IntN(3)], fmt.Sprintf("*%s*", []string{"Bitcoin", "PortProbe", "Exfiltration", "CVE-2024-"}[rnd.IntN(4)]))
 		default:
 			pat = fmt.Sprintf("{Resources: {Id: [{prefix: %q}]}, Compliance: {Status: [FAILED]}}", fmt.Sprintf("arn:aws:ec2:us-east-1:%s:", AccountID(rnd.IntN(NumAccounts))))
 		}
