@@ -24,6 +24,10 @@ type Config struct {
 	Duplicates float64 // share of records that re-send an earlier one
 	Seed       uint64
 	Dir        string // work folder (policy repo and state file); a temp dir when ""
+	// Rate paces input at this many records per second (0: as fast as the
+	// pipeline takes them). Latency figures mean something only at a rate
+	// the pipeline sustains; at full speed they measure queueing.
+	Rate float64
 }
 
 // Result is the one JSON line `warden bench` prints.
@@ -31,6 +35,8 @@ type Result struct {
 	Records        int              `json:"records"`
 	Findings       int64            `json:"findings"`
 	Rules          int              `json:"rules"`
+	Rate           float64          `json:"rate,omitempty"`
+	Batches        int64            `json:"batches"`
 	Detections     int              `json:"detections"`
 	DuplicateRatio float64          `json:"duplicate_ratio"`
 	Seconds        float64          `json:"seconds"`
@@ -97,6 +103,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	begin := time.Now()
 	go func() { done <- p.Run(ctx, in) }()
 	for i, b := range recs {
+		if cfg.Rate > 0 {
+			due := time.Duration(float64(i) / cfg.Rate * float64(time.Second))
+			if wait := due - time.Since(begin); wait > 0 {
+				time.Sleep(wait)
+			}
+		}
 		start[i] = int64(time.Since(epoch))
 		in <- source.Record{Data: b, Origin: finding.Origin{Source: "bench", Index: i}}
 	}
@@ -121,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		det = len(ps.Detections)
 	}
 	return Result{
-		Records: cfg.Records, Findings: stats.Findings, Rules: len(ps.Rules), Detections: det,
+		Records: cfg.Records, Findings: stats.Findings, Rules: len(ps.Rules), Detections: det, Rate: cfg.Rate, Batches: stats.Batches,
 		DuplicateRatio: cfg.Duplicates, Seconds: secs,
 		FindingsPerSec: float64(stats.Findings) / secs, RecordsPerSec: float64(cfg.Records) / secs,
 		P50DecisionUS: pct(0.50), P99DecisionUS: pct(0.99), PolicyLoadMS: loadMS,

@@ -14,6 +14,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	n := fs.Int("findings", 200000, "number of generated input records (an ASFF envelope may carry up to 3 findings)")
 	dup := fs.Float64("duplicates", 0.3, "share of records that re-send an earlier one")
 	seed := fs.Uint64("seed", 1, "generator seed")
+	rate := fs.Float64("rate", 0, "feed this many records per second (0: as fast as possible); use it to measure latency at a given load")
 	dir := fs.String("dir", "", "keep the generated policy repo and state in `DIR` (default: a temp dir, removed)")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -22,7 +23,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "warden bench: --rules and --findings must be positive, --duplicates in [0,1)")
 		return ExitUsage
 	}
-	res, err := bench.Run(ctx, bench.Config{Rules: *rules, Records: *n, Duplicates: *dup, Seed: *seed, Dir: *dir})
+	res, err := bench.Run(ctx, bench.Config{Rules: *rules, Records: *n, Duplicates: *dup, Seed: *seed, Dir: *dir, Rate: *rate})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "warden bench:", err)
 		return ExitRuntime

@@ -55,6 +55,7 @@ type Stats struct {
 	Undetected int64            `json:"events_without_detection"`
 	Decisions  int64            `json:"decisions"`
 	Rejected   int64            `json:"rejected"`
+	Batches    int64            `json:"batches"` // store transactions
 	Verdicts   map[string]int64 `json:"verdicts"`
 }
 
@@ -275,6 +276,7 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 		entries = append(entries, store.Entry{State: st, Record: js})
 		records = append(records, rec)
 	}
+	p.stats.Batches++
 	if err := p.opt.Store.Apply(ctx, entries); err != nil {
 		return fmt.Errorf("storing %d decisions: %w", len(entries), err)
 	}

@@ -110,6 +110,7 @@ func BenchmarkPipeline(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(p.Stats().Findings)/b.Elapsed().Seconds(), "findings/s")
+			b.ReportMetric(float64(p.Stats().Findings)/float64(max(p.Stats().Batches, 1)), "findings/batch")
 		})
 	}
 }
