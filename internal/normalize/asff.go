@@ -1,11 +1,13 @@
 package normalize
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/source/jsonscan"
 )
 
 // asff decodes one ASFF finding (raw, at path in the record) with the SDK's
@@ -67,6 +69,7 @@ func (d *decoder) asff(item int, path string, raw []byte, envRegion string) {
 	f.Partition = firstOf(resourcePartition(f.Resources), arnPartition(f.ProductArn), arnPartition(f.ID))
 	f.SourceIP = asffSourceIP(&a)
 	f.Actor = asffActor(&a)
+	f.Doc = withDerived(raw, a.ProductName == nil, f.Product, a.Region == nil, f.Region)
 	if c.ok() {
 		d.add(f)
 	}
@@ -205,4 +208,34 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// withDerived adds ProductName and Region to an ASFF document that lacks
+// them (findings written before Security Hub added those fields), with the
+// values Warden derived, so policy patterns see what scopes and decisions
+// see. The document is otherwise the one received; nothing is re-encoded.
+func withDerived(raw []byte, addProduct bool, product string, addRegion bool, region string) []byte {
+	addProduct = addProduct && product != ""
+	addRegion = addRegion && region != ""
+	open := bytes.IndexByte(raw, '{')
+	if (!addProduct && !addRegion) || open < 0 {
+		return raw
+	}
+	out := make([]byte, 0, len(raw)+len(product)+len(region)+32)
+	out = append(out, raw[:open+1]...)
+	if addProduct {
+		out = append(out, `"ProductName":`...)
+		out = jsonscan.AppendString(out, product)
+		out = append(out, ',')
+	}
+	if addRegion {
+		out = append(out, `"Region":`...)
+		out = jsonscan.AppendString(out, region)
+		out = append(out, ',')
+	}
+	rest := raw[open+1:]
+	if len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] == '}' {
+		out = out[:len(out)-1] // empty object: no trailing comma
+	}
+	return append(out, rest...)
 }
