@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,4 +73,39 @@ func clockFlag(v string) (func() time.Time, error) {
 		return nil, fmt.Errorf("--now %q: want RFC 3339, e.g. 2026-01-31T09:00:00Z", v)
 	}
 	return func() time.Time { return t }, nil
+}
+
+// policyFlags are the flags shared by commands that read a policy repo
+// and the state: --policy, --state, --now.
+type policyFlags struct {
+	dir, state, now *string
+}
+
+func addPolicyFlags(fs *flag.FlagSet, stateUsage string) *policyFlags {
+	return &policyFlags{
+		dir:   fs.String("policy", "", "policy repo `DIR`"),
+		state: fs.String("state", "", stateUsage),
+		now:   fs.String("now", "", "decide as of this RFC 3339 `time` instead of the clock (replays, tests)"),
+	}
+}
+
+// open parses --now, loads the policy repo and opens the state (an
+// overlay that never writes the file when overlay is set). ok false means
+// the command ends with code; the error is printed.
+func (pf *policyFlags) open(ctx context.Context, env *Env, cmd string, overlay bool) (ps *policy.Set, st store.Store, clock func() time.Time, code int, ok bool) {
+	clock, err := clockFlag(*pf.now)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "warden %s: %v\n", cmd, err)
+		return nil, nil, nil, ExitUsage, false
+	}
+	ps, code = loadPolicy(env, *pf.dir)
+	if ps == nil {
+		return nil, nil, nil, code, false
+	}
+	st, err = openState(ctx, statePath(*pf.state, ps), overlay)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "warden %s: %v\n", cmd, err)
+		return nil, nil, nil, ExitRuntime, false
+	}
+	return ps, st, clock, ExitOK, true
 }

@@ -20,9 +20,7 @@ import (
 
 func runExplain(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "explain", "--policy DIR [--state FILE] FILE")
-	dir := fs.String("policy", "", "policy repo `DIR`")
-	state := fs.String("state", "", "SQLite state `FILE` to read prior state from (never written)")
-	now := fs.String("now", "", "decide as of this RFC 3339 `time`")
+	pf := addPolicyFlags(fs, "SQLite state `FILE` to read prior state from (never written)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -30,19 +28,9 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	clock, err := clockFlag(*now)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden explain:", err)
-		return ExitUsage
-	}
-	ps, code := loadPolicy(env, *dir)
-	if ps == nil {
+	ps, st, clock, code, ok := pf.open(ctx, env, "explain", true)
+	if !ok {
 		return code
-	}
-	st, err := openState(ctx, statePath(*state, ps), true)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden explain:", err)
-		return ExitRuntime
 	}
 	defer st.Close()
 	rejected := 0
@@ -51,7 +39,7 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 		env.Log.Warn("rejected input", "error", err.Error())
 	}
 	var failure error
-	err = source.Read(ctx, fs.Arg(0), stdinOr(env), func(r source.Record) error {
+	err := source.Read(ctx, fs.Arg(0), stdinOr(env), func(r source.Record) error {
 		for _, f := range decodeAndDetect(ps, r, reject) {
 			if err := explainOne(ctx, env.Stdout, ps, st, f, clock().UTC()); err != nil {
 				failure = err

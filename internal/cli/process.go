@@ -12,10 +12,8 @@ import (
 
 func runProcess(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "process", "--policy DIR [--state FILE] [--dry-run] PATH... (PATH a file, a folder, or - for stdin)")
-	dir := fs.String("policy", "", "policy repo `DIR`")
-	state := fs.String("state", "", "SQLite state `FILE` (default: warden.yaml state.path, else ./warden.db)")
+	pf := addPolicyFlags(fs, "SQLite state `FILE` (default: warden.yaml state.path, else ./warden.db)")
 	dry := fs.Bool("dry-run", false, "decide without changing the state file; actions are marked dry-run")
-	now := fs.String("now", "", "decide as of this RFC 3339 `time` instead of the clock (for replays and tests)")
 	quiet := fs.Bool("summary", false, "print only the summary on stderr, no decisions")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -24,19 +22,9 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "warden process: give at least one PATH (a file, a folder, or - for stdin)")
 		return ExitUsage
 	}
-	clock, err := clockFlag(*now)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden process:", err)
-		return ExitUsage
-	}
-	ps, code := loadPolicy(env, *dir)
-	if ps == nil {
+	ps, st, clock, code, ok := pf.open(ctx, env, "process", *dry)
+	if !ok {
 		return code
-	}
-	st, err := openState(ctx, statePath(*state, ps), *dry)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden process:", err)
-		return ExitRuntime
 	}
 	defer st.Close()
 

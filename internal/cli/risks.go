@@ -11,26 +11,14 @@ import (
 
 func runRisks(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "risks", "--policy DIR [--state FILE] [--json]")
-	dir := fs.String("policy", "", "policy repo `DIR`")
-	state := fs.String("state", "", "SQLite state `FILE` for the count of hidden findings")
+	pf := addPolicyFlags(fs, "SQLite state `FILE` for the count of hidden findings")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
-	now := fs.String("now", "", "as of this RFC 3339 `time`")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	clock, err := clockFlag(*now)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden risks:", err)
-		return ExitUsage
-	}
-	ps, code := loadPolicy(env, *dir)
-	if ps == nil {
+	ps, st, clock, code, ok := pf.open(ctx, env, "risks", true)
+	if !ok {
 		return code
-	}
-	st, err := openState(ctx, statePath(*state, ps), true)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "warden risks:", err)
-		return ExitRuntime
 	}
 	defer st.Close()
 	counts, err := st.SuppressionCounts(ctx)
