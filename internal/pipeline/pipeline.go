@@ -110,7 +110,9 @@ type prepared struct {
 // first store or emit failure; bad input is never an error here.
 func (p *Pipeline) Run(ctx context.Context, in <-chan source.Record) error {
 	batches := make(chan []source.Record)
-	preps := make(chan prepared, 1)
+	// Prepared batches queue here while the store commits: the commit
+	// stage then takes all of them in one transaction (group commit).
+	preps := make(chan prepared, 64)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -161,6 +163,7 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan source.Record) error {
 		if firstErr != nil {
 			continue // drain
 		}
+		pr = gather(pr, preps, p.opt.BatchSize*8)
 		if err := p.commit(ctx, pr); err != nil {
 			firstErr = err
 			cancel()
@@ -173,6 +176,29 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan source.Record) error {
 		}
 	}
 	return firstErr
+}
+
+// gather merges the prepared batches already waiting into pr, up to max
+// findings, without waiting for more: a store transaction costs about the
+// same for one finding as for hundreds, so under load the commit stage
+// takes whatever has piled up while it was busy.
+func gather(pr prepared, preps <-chan prepared, max int) prepared {
+	for len(pr.items) < max {
+		select {
+		case more, ok := <-preps:
+			if !ok {
+				return pr
+			}
+			pr.items = append(pr.items, more.items...)
+			pr.errs = append(pr.errs, more.errs...)
+			pr.events += more.events
+			pr.undet += more.undet
+			pr.recs += more.recs
+		default:
+			return pr
+		}
+	}
+	return pr
 }
 
 // prepare decodes, detects and matches a batch on several goroutines,

@@ -1,8 +1,10 @@
 // Package store keeps Warden's durable state: one row per tracked finding
 // and the hash-chained audit log. Implementations: SQLite (the embedded
-// default, sqlite.go), Memory (tests and dry-run overlays, memory.go).
-// PostgreSQL will follow behind the same interface; every implementation
-// passes the conformance suite in storetest.
+// default, sqlite.go), Memory (tests, memory.go) and the dry-run Overlay
+// (overlay.go), which reads through to another store and writes only to
+// memory. PostgreSQL will follow behind the same interface; every
+// implementation passes the conformance suite in storetest. PERF.txt has
+// the SQLite store's measured throughput and settings.
 package store
 
 import (
