@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime/pprof"
 
 	"github.com/wardenhq/warden/internal/bench"
 )
@@ -16,8 +18,22 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	seed := fs.Uint64("seed", 1, "generator seed")
 	rate := fs.Float64("rate", 0, "feed this many records per second (0: as fast as possible); use it to measure latency at a given load")
 	dir := fs.String("dir", "", "keep the generated policy repo and state in `DIR` (default: a temp dir, removed)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (go tool pprof -top FILE)")
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "warden bench:", err)
+			return ExitRuntime
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(env.Stderr, "warden bench:", err)
+			return ExitRuntime
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *rules < 1 || *n < 1 || *dup < 0 || *dup >= 1 {
 		fmt.Fprintln(env.Stderr, "warden bench: --rules and --findings must be positive, --duplicates in [0,1)")

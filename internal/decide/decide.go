@@ -147,8 +147,27 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 			break
 		}
 	}
+	if prev != nil && rec.Verdict == Duplicate && in.Now.Sub(prev.LastSeen) < LastSeenResolution {
+		// A re-report that changes nothing but last_seen, within the
+		// resolution, leaves the stored row as it is: the store then skips
+		// the write (the decision is still audited).
+		if same := *prev; sameExceptLastSeen(same, st) {
+			st.LastSeen = prev.LastSeen
+		}
+	}
 	rec.FirstSeen, rec.NotifyCount = st.FirstSeen, st.NotifyCount
 	return rec, st
+}
+
+// LastSeenResolution is how precisely last_seen follows re-reports that
+// change nothing else: within this period the stored row is not rewritten.
+// Findings are re-reported daily or hourly; an hour keeps last_seen
+// meaningful and saves a random-page write per duplicate.
+const LastSeenResolution = time.Hour
+
+func sameExceptLastSeen(a, b store.State) bool {
+	a.LastSeen = b.LastSeen
+	return a == b
 }
 
 // notifiedBefore reports whether the finding was ever routed to someone

@@ -178,3 +178,23 @@ func TestDecideRecordFields(t *testing.T) {
 		t.Errorf("enrichment = %+v", rec.Enrichment)
 	}
 }
+
+func TestDuplicateKeepsRowWithinLastSeenResolution(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	d := &decider{t: t, ps: loadPolicy(t), state: map[string]store.State{}, now: t0}
+	f := mk("ctl-1", "222222222222", "Security Hub", "IAM.1", "MEDIUM")
+	d.decide(f)
+	first := d.state[f.ID]
+	d.now = t0.Add(59 * time.Minute)
+	if r := d.decide(f); r.Verdict != Duplicate {
+		t.Fatalf("verdict %s", r.Verdict)
+	}
+	if d.state[f.ID] != first {
+		t.Errorf("unchanged re-report within the hour rewrote the state: %+v", d.state[f.ID])
+	}
+	d.now = t0.Add(61 * time.Minute)
+	d.decide(f)
+	if got := d.state[f.ID].LastSeen; !got.Equal(d.now) {
+		t.Errorf("last_seen %s, want %s", got, d.now)
+	}
+}
