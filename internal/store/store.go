@@ -3,7 +3,7 @@
 // default, sqlite.go), Memory (tests, memory.go) and the dry-run Overlay
 // (overlay.go), which reads through to another store and writes only to
 // memory. PostgreSQL will follow behind the same interface; every
-// implementation passes the conformance suite in storetest. PERF.txt has
+// implementation passes the conformance suite in storetest. docs/PERFORMANCE.md has
 // the SQLite store's measured throughput and settings.
 package store
 
