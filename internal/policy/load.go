@@ -61,8 +61,18 @@ func Load(dir string) (*Set, error) {
 	return Compile(repo)
 }
 
-// Read reads and schema-checks every file of the repo.
+// Read reads and schema-checks every file of the repo and records its git
+// commit.
 func Read(dir string) (*Repo, error) {
+	r, err := read(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.Commit = gitCommit(dir)
+	return r, nil
+}
+
+func read(dir string) (*Repo, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading policy repo: %w", err)
@@ -114,7 +124,6 @@ func Read(dir string) (*Repo, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	r.Commit = gitCommit(dir)
 	return r, nil
 }
 
