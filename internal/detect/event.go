@@ -32,81 +32,81 @@ type identity struct {
 // read fills e from doc. Fields that are missing or not strings stay
 // empty; the document's JSON validity was checked by the matcher.
 func (e *event) read(doc []byte) {
-	members(doc, 0, func(k []byte, v int) {
+	members(doc, func(k, v []byte) {
 		switch string(k) {
 		case "id":
-			e.ID = stringAt(doc, v)
+			e.ID = stringAt(v)
 		case "detail-type":
-			e.DetailType = stringAt(doc, v)
+			e.DetailType = stringAt(v)
 		case "source":
-			e.Source = stringAt(doc, v)
+			e.Source = stringAt(v)
 		case "account":
-			e.Account = stringAt(doc, v)
+			e.Account = stringAt(v)
 		case "time":
-			e.Time = stringAt(doc, v)
+			e.Time = stringAt(v)
 		case "region":
-			e.Region = stringAt(doc, v)
+			e.Region = stringAt(v)
 		case "detail":
-			e.Detail.read(doc, v)
+			e.Detail.read(v)
 		}
 	})
 }
 
-func (t *trailRecord) read(doc []byte, at int) {
-	members(doc, at, func(k []byte, v int) {
+func (t *trailRecord) read(obj []byte) {
+	members(obj, func(k, v []byte) {
 		switch string(k) {
 		case "eventID":
-			t.EventID = stringAt(doc, v)
+			t.EventID = stringAt(v)
 		case "eventName":
-			t.EventName = stringAt(doc, v)
+			t.EventName = stringAt(v)
 		case "eventSource":
-			t.EventSource = stringAt(doc, v)
+			t.EventSource = stringAt(v)
 		case "eventTime":
-			t.EventTime = stringAt(doc, v)
+			t.EventTime = stringAt(v)
 		case "eventType":
-			t.EventType = stringAt(doc, v)
+			t.EventType = stringAt(v)
 		case "awsRegion":
-			t.AWSRegion = stringAt(doc, v)
+			t.AWSRegion = stringAt(v)
 		case "recipientAccountId":
-			t.RecipientAccountID = stringAt(doc, v)
+			t.RecipientAccountID = stringAt(v)
 		case "sourceIPAddress":
-			t.SourceIPAddress = stringAt(doc, v)
+			t.SourceIPAddress = stringAt(v)
 		case "userAgent":
-			t.UserAgent = stringAt(doc, v)
+			t.UserAgent = stringAt(v)
 		case "errorCode":
-			t.ErrorCode = stringAt(doc, v)
+			t.ErrorCode = stringAt(v)
 		case "userIdentity":
-			t.UserIdentity.read(doc, v)
+			t.UserIdentity.read(v)
 		}
 	})
 }
 
-func (u *identity) read(doc []byte, at int) {
-	members(doc, at, func(k []byte, v int) {
+func (u *identity) read(obj []byte) {
+	members(obj, func(k, v []byte) {
 		switch string(k) {
 		case "type":
-			u.Type = stringAt(doc, v)
+			u.Type = stringAt(v)
 		case "arn":
-			u.ARN = stringAt(doc, v)
+			u.ARN = stringAt(v)
 		case "accountId":
-			u.AccountID = stringAt(doc, v)
+			u.AccountID = stringAt(v)
 		case "principalId":
-			u.PrincipalID = stringAt(doc, v)
+			u.PrincipalID = stringAt(v)
 		case "userName":
-			u.UserName = stringAt(doc, v)
+			u.UserName = stringAt(v)
 		case "invokedBy":
-			u.InvokedBy = stringAt(doc, v)
+			u.InvokedBy = stringAt(v)
 		case "sessionContext":
-			members(doc, v, func(k []byte, v int) {
+			members(v, func(k, v []byte) {
 				if string(k) != "sessionIssuer" {
 					return
 				}
-				members(doc, v, func(k []byte, v int) {
+				members(v, func(k, v []byte) {
 					switch string(k) {
 					case "type":
-						u.IssuerType = stringAt(doc, v)
+						u.IssuerType = stringAt(v)
 					case "arn":
-						u.IssuerARN = stringAt(doc, v)
+						u.IssuerARN = stringAt(v)
 					}
 				})
 			})

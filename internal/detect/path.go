@@ -2,8 +2,9 @@ package detect
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
+
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // This file holds the small extractor that reads a few dotted field paths
@@ -38,7 +39,7 @@ func splitPath(p string) ([]string, bool) {
 // yields each element. Strings are unquoted; numbers, booleans, objects
 // are given as their JSON text; null yields nothing.
 func lookup(doc []byte, path []string, visit func(string)) {
-	walk(doc, skipWS(doc, 0), path, visit, 0)
+	walk(doc, path, visit, 0)
 }
 
 // lookupFirst returns the first value at path, or "".
@@ -53,235 +54,69 @@ func lookupFirst(doc []byte, path []string) string {
 	return out
 }
 
-func walk(b []byte, i int, path []string, visit func(string), depth int) {
-	if depth > maxDepth || i >= len(b) {
+// walk follows path into the JSON value v. Malformed input ends the walk
+// quietly: the matcher has already seen the document.
+func walk(v []byte, path []string, visit func(string), depth int) {
+	i := jsonscan.SkipSpace(v, 0)
+	if depth > maxDepth || i >= len(v) {
 		return
 	}
 	if len(path) == 0 {
-		leaf(b, i, visit, depth)
+		leaf(v[i:], visit, depth)
 		return
 	}
-	switch b[i] {
+	switch v[i] {
 	case '{':
-		i = skipWS(b, i+1)
-		for i < len(b) && b[i] != '}' {
-			if b[i] != '"' {
-				return
+		jsonscan.Object(v, i, func(key, val []byte) error { //nolint:errcheck // malformed: stop quietly
+			if jsonscan.KeyIs(key, path[0]) {
+				walk(val, path[1:], visit, depth+1)
 			}
-			kEnd, ok := skipString(b, i)
-			if !ok {
-				return
-			}
-			key := b[i+1 : kEnd-1]
-			i = skipWS(b, kEnd)
-			if i >= len(b) || b[i] != ':' {
-				return
-			}
-			v := skipWS(b, i+1)
-			if keyEquals(key, path[0]) {
-				walk(b, v, path[1:], visit, depth+1)
-			}
-			end, ok := skipValue(b, v)
-			if !ok {
-				return
-			}
-			i = skipWS(b, end)
-			if i < len(b) && b[i] == ',' {
-				i = skipWS(b, i+1)
-			}
-		}
+			return nil
+		})
 	case '[':
-		i = skipWS(b, i+1)
-		for i < len(b) && b[i] != ']' {
-			walk(b, i, path, visit, depth+1)
-			end, ok := skipValue(b, i)
-			if !ok {
-				return
-			}
-			i = skipWS(b, end)
-			if i < len(b) && b[i] == ',' {
-				i = skipWS(b, i+1)
-			}
-		}
+		jsonscan.Array(v, i, func(_ int, el []byte) error { //nolint:errcheck // malformed: stop quietly
+			walk(el, path, visit, depth+1)
+			return nil
+		})
 	}
 }
 
-// members calls fn with each member of the object at b[i] (the raw key,
-// still escaped, and the index where its value starts). It stops quietly
-// on malformed input.
-func members(b []byte, i int, fn func(key []byte, v int)) {
-	i = skipWS(b, i)
-	if i >= len(b) || b[i] != '{' {
+// leaf visits the value v (no leading space).
+func leaf(v []byte, visit func(string), depth int) {
+	if depth > maxDepth || len(v) == 0 {
 		return
 	}
-	i = skipWS(b, i+1)
-	for i < len(b) && b[i] == '"' {
-		kEnd, ok := skipString(b, i)
-		if !ok {
-			return
-		}
-		key := b[i+1 : kEnd-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			key = []byte(unquote(b[i:kEnd]))
-		}
-		i = skipWS(b, kEnd)
-		if i >= len(b) || b[i] != ':' {
-			return
-		}
-		v := skipWS(b, i+1)
-		fn(key, v)
-		end, ok := skipValue(b, v)
-		if !ok {
-			return
-		}
-		i = skipWS(b, end)
-		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
-		}
-	}
-}
-
-// stringAt returns the string value at b[i], or "" if it is not a string.
-func stringAt(b []byte, i int) string {
-	if i >= len(b) || b[i] != '"' {
-		return ""
-	}
-	end, ok := skipString(b, i)
-	if !ok {
-		return ""
-	}
-	return unquote(b[i:end])
-}
-
-// leaf visits the value starting at b[i].
-func leaf(b []byte, i int, visit func(string), depth int) {
-	if depth > maxDepth || i >= len(b) {
-		return
-	}
-	switch b[i] {
+	switch v[0] {
 	case '"':
-		end, ok := skipString(b, i)
-		if !ok {
-			return
+		if s, ok := jsonscan.String(v); ok {
+			visit(s)
 		}
-		visit(unquote(b[i:end]))
 	case '[':
-		i = skipWS(b, i+1)
-		for i < len(b) && b[i] != ']' {
-			leaf(b, i, visit, depth+1)
-			end, ok := skipValue(b, i)
-			if !ok {
-				return
-			}
-			i = skipWS(b, end)
-			if i < len(b) && b[i] == ',' {
-				i = skipWS(b, i+1)
-			}
-		}
+		jsonscan.Array(v, 0, func(_ int, el []byte) error { //nolint:errcheck // malformed: stop quietly
+			leaf(el, visit, depth+1)
+			return nil
+		})
 	case 'n':
 		// null: nothing there.
 	default:
-		end, ok := skipValue(b, i)
-		if !ok || end <= i {
-			return
-		}
-		visit(string(b[i:end]))
+		visit(string(v))
 	}
 }
 
-// keyEquals compares a raw (still escaped) object key with want.
-func keyEquals(raw []byte, want string) bool {
-	for _, c := range raw {
-		if c == '\\' {
-			var s string
-			q := make([]byte, 0, len(raw)+2)
-			q = append(append(append(q, '"'), raw...), '"')
-			if json.Unmarshal(q, &s) != nil {
-				return false
-			}
-			return s == want
+// members calls fn with each member of the object v: the key with its
+// escapes decoded, and the value. It stops quietly on malformed input.
+func members(v []byte, fn func(key, value []byte)) {
+	jsonscan.Object(v, 0, func(key, val []byte) error { //nolint:errcheck // malformed: stop quietly
+		if bytes.IndexByte(key, '\\') >= 0 {
+			key = []byte(jsonscan.Unquote(key))
 		}
-	}
-	return string(raw) == want
+		fn(key, val)
+		return nil
+	})
 }
 
-// unquote decodes a JSON string token (quotes included).
-func unquote(tok []byte) string {
-	body := tok[1 : len(tok)-1]
-	for _, c := range body {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(tok, &s) != nil {
-				return string(body)
-			}
-			return s
-		}
-	}
-	return string(body)
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipString returns the index just past the string starting at b[i]=='"'.
-func skipString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
-		}
-	}
-	return len(b), false
-}
-
-// skipValue returns the index just past the value starting at b[i].
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, ok := skipString(b, j)
-				if !ok {
-					return len(b), false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return len(b), false
-	default:
-		j := i
-		for j < len(b) {
-			switch b[j] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return j, j > i
-			}
-			j++
-		}
-		return j, j > i
-	}
+// stringAt returns the string value v, or "" if it is not a string.
+func stringAt(v []byte) string {
+	s, _ := jsonscan.String(v)
+	return s
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // asff decodes one ASFF finding (raw, at path in the record) with the SDK's

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // kv is one ProductFields entry.

@@ -3,7 +3,7 @@ package normalize
 import (
 	"strings"
 
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // cloudTrailKeys are the members that, beside eventName, mark a CloudTrail

@@ -1,6 +1,6 @@
 package normalize
 
-import "github.com/wardenhq/warden/internal/source/jsonscan"
+import "github.com/wardenhq/warden/internal/jsonscan"
 
 // The EventBridge detail-types that carry findings, and the source AWS
 // sends each from. An event with one of these detail-types from another

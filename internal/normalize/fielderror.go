@@ -9,7 +9,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/source"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // FieldError is a problem with one field of one record.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/source"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // FuzzDecode: Decode never panics, and what it returns is well formed:

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // member is one object member as scanned: raw key, value bytes.

@@ -16,7 +16,7 @@ package normalize
 import (
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/source"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // Event is a raw event in EventBridge envelope shape, for detections.

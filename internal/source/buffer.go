@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // recordLimit is MaxRecordSize; tests lower it.

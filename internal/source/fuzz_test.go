@@ -10,7 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // FuzzRead feeds arbitrary bytes to Read as stdin, whole and one byte per

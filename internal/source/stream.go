@@ -10,7 +10,7 @@ import (
 	"io"
 
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source/jsonscan"
+	"github.com/wardenhq/warden/internal/jsonscan"
 )
 
 // readStream cuts the records out of one input. It is the whole-file
