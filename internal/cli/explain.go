@@ -113,7 +113,8 @@ func explainOne(ctx context.Context, w io.Writer, ps *policy.Set, st store.Store
 
 	env := a.Environment
 	fmt.Fprintf(w, "finding %s\n", safe(f.ID))
-	fmt.Fprintf(w, "  %s from %s (%s), severity %s\n", safe(f.Title), safe(f.Product), f.Format, f.Severity)
+	fmt.Fprintf(w, "  title: %s\n", safe(f.Title))
+	fmt.Fprintf(w, "  product %s (format %s), severity %s\n", safe(f.Product), f.Format, f.Severity)
 	fmt.Fprintf(w, "  account %s (%s, environment %s", f.AccountID, safe(a.Name), env)
 	if !known {
 		fmt.Fprint(w, ", not in the inventory")
