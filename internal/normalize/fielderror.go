@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source"
 	"github.com/wardenhq/warden/internal/jsonscan"
+	"github.com/wardenhq/warden/internal/source"
 )
 
 // FieldError is a problem with one field of one record.

@@ -12,8 +12,8 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source"
 	"github.com/wardenhq/warden/internal/jsonscan"
+	"github.com/wardenhq/warden/internal/source"
 )
 
 // FuzzDecode: Decode never panics, and what it returns is well formed:

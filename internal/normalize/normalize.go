@@ -15,8 +15,8 @@ package normalize
 
 import (
 	"github.com/wardenhq/warden/internal/finding"
-	"github.com/wardenhq/warden/internal/source"
 	"github.com/wardenhq/warden/internal/jsonscan"
+	"github.com/wardenhq/warden/internal/source"
 )
 
 // Event is a raw event in EventBridge envelope shape, for detections.
