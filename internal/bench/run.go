@@ -101,7 +101,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	in := make(chan source.Record, 4096)
 	done := make(chan error, 1)
 	begin := time.Now()
-	go func() { done <- p.Run(ctx, in) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		err := p.Run(ctx, in)
+		cancel()
+		done <- err
+	}()
 	for i, b := range recs {
 		if cfg.Rate > 0 {
 			due := time.Duration(float64(i) / cfg.Rate * float64(time.Second))
@@ -110,7 +116,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			}
 		}
 		start[i] = int64(time.Since(epoch))
-		in <- source.Record{Data: b, Origin: finding.Origin{Source: "bench", Index: i}}
+		select {
+		case in <- source.Record{Data: b, Origin: finding.Origin{Source: "bench", Index: i}}:
+		case <-ctx.Done():
+		}
 	}
 	close(in)
 	if err := <-done; err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/wardenhq/warden/internal/decide"
@@ -60,7 +61,13 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 func runPaths(ctx context.Context, env *Env, p *pipeline.Pipeline, paths []string) (pipeline.Stats, error) {
 	in := make(chan source.Record, 1024)
 	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, in) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		err := p.Run(ctx, in)
+		cancel() // the pipeline stopped (e.g. the store failed): stop reading
+		done <- err
+	}()
 	var readErr error
 	var rejected int64 // source.Read calls onErr on this goroutine
 	for _, path := range paths {
@@ -84,7 +91,7 @@ func runPaths(ctx context.Context, env *Env, p *pipeline.Pipeline, paths []strin
 	err := <-done
 	stats := p.Stats()
 	stats.Rejected += rejected
-	if err == nil {
+	if err == nil && !errors.Is(readErr, context.Canceled) {
 		err = readErr
 	}
 	return stats, err

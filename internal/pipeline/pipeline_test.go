@@ -2,7 +2,9 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,46 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(p.Stats().Findings)/b.Elapsed().Seconds(), "findings/s")
 			b.ReportMetric(float64(p.Stats().Findings)/float64(max(p.Stats().Batches, 1)), "findings/batch")
 		})
+	}
+}
+
+// failingStore fails every Apply, like a database that went away.
+type failingStore struct{ store.Store }
+
+func (failingStore) Apply(context.Context, []store.Entry) error {
+	return errors.New("database is locked")
+}
+
+// TestNothingEmittedUnlessDurable: when the store cannot commit, no
+// decision is emitted (acknowledged) and Run reports the store's error.
+func TestNothingEmittedUnlessDurable(t *testing.T) {
+	ps := genRepo(t, 10)
+	gen := bench.NewGenerator(5, 0)
+	emitted := 0
+	p := pipeline.New(pipeline.Options{Policy: ps, Store: failingStore{store.NewMemory()},
+		Emit: func(*decide.Record, []byte) error { emitted++; return nil }})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := make(chan source.Record)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, in) }()
+	var err error
+feed:
+	for i := 0; i < 5000; i++ {
+		select {
+		case in <- source.Record{Data: gen.Next(), Origin: finding.Origin{Source: "t", Index: i}}:
+		case err = <-done:
+			break feed
+		}
+	}
+	if err == nil {
+		close(in)
+		err = <-done
+	}
+	if err == nil || !strings.Contains(err.Error(), "database is locked") {
+		t.Fatalf("Run error = %v, want the store's", err)
+	}
+	if emitted != 0 {
+		t.Fatalf("%d decisions emitted although none was stored", emitted)
 	}
 }

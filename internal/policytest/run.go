@@ -65,10 +65,24 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 		})
 		in := make(chan source.Record, 64)
 		done := make(chan error, 1)
-		go func() { done <- p.Run(ctx, in) }()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			err := p.Run(ctx, in)
+			cancel()
+			done <- err
+		}()
+		send := func(r source.Record) error {
+			select {
+			case in <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		for _, path := range paths {
 			full := filepath.Join(base, path)
-			err := source.Read(ctx, full, strings.NewReader(""), func(r source.Record) error { in <- r; return nil },
+			err := source.Read(ctx, full, strings.NewReader(""), send,
 				func(err error) { problems = append(problems, "input rejected: "+err.Error()) })
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("reading %s: %v", path, err))
@@ -79,7 +93,7 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 			if err != nil {
 				problems = append(problems, "inline finding: "+err.Error())
 			} else {
-				in <- source.Record{Data: b, Origin: finding.Origin{Source: tf.File + ": " + tc.Name}}
+				send(source.Record{Data: b, Origin: finding.Origin{Source: tf.File + ": " + tc.Name}}) //nolint:errcheck // a stopped pipeline reports its own error
 			}
 		}
 		close(in)
