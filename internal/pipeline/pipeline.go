@@ -299,7 +299,7 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 		if err != nil {
 			return fmt.Errorf("encoding decision for %s: %w", it.f.ID, err)
 		}
-		entries = append(entries, store.Entry{State: st, Record: js})
+		entries = append(entries, store.Entry{State: st, Record: js, StateUnchanged: prev != nil && *prev == st})
 		records = append(records, rec)
 	}
 	p.stats.Batches++

@@ -104,3 +104,34 @@ func TestSQLiteSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteStateUnchangedAppendsOnlyTheRecord: an entry marked
+// StateUnchanged is audited but does not rewrite the finding's row.
+func TestSQLiteStateUnchangedAppendsOnlyTheRecord(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t, filepath.Join(t.TempDir(), "w.db"))
+	defer st.Close()
+	first := store.State{ID: "f1", Status: store.StatusActive, Title: "first", Fingerprint: "a"}
+	if err := st.Apply(ctx, []store.Entry{{State: first, Record: []byte(`{"n":1}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	other := first
+	other.Title = "must not be written"
+	if err := st.Apply(ctx, []store.Entry{{State: other, Record: []byte(`{"n":2}`), StateUnchanged: true}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Load(ctx, []string{"f1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["f1"].Title != "first" {
+		t.Errorf("state rewritten: %+v", got["f1"])
+	}
+	n := 0
+	if err := st.Audit(ctx, 0, func(store.AuditRecord) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("audit records = %d, want 2", n)
+	}
+}

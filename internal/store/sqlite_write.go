@@ -96,8 +96,10 @@ func (s *SQLite) apply(ctx context.Context, entries []Entry) error {
 				return err
 			}
 		}
-		if err := upsertState(upsert, update, &entries[i].State); err != nil {
-			return err
+		if !entries[i].StateUnchanged { // else only the audit record is new
+			if err := upsertState(upsert, update, &entries[i].State); err != nil {
+				return err
+			}
 		}
 		seq++
 		hash := audit.Link(prev, entries[i].Record)

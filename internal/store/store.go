@@ -55,6 +55,10 @@ type Entry struct {
 	// Record is the decision record (JSON, DESIGN §7) to append to the
 	// audit log. It is stored byte for byte; the chain hashes these bytes.
 	Record []byte
+	// StateUnchanged says State is exactly what the store already holds
+	// (or what an earlier entry of the same batch writes): only Record is
+	// appended. A store may ignore it and write State anyway.
+	StateUnchanged bool
 }
 
 // AuditRecord is one stored link of the audit chain: Seq (1-based,
