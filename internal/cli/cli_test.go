@@ -321,3 +321,12 @@ func TestSafeEscapesControlCharacters(t *testing.T) {
 		t.Fatal("safe changed a plain string")
 	}
 }
+
+func TestExplainSaysWhenNoDetectionMatches(t *testing.T) {
+	ev := filepath.Join(t.TempDir(), "ev.json")
+	os.WriteFile(ev, []byte(`{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111111111111:assumed-role/app/x","accountId":"111111111111"},"recipientAccountId":"111111111111","eventID":"e2","eventTime":"2026-11-25T08:00:00Z"}`), 0o644)
+	code, out, errs := run(t, "", "explain", "--policy", examples, "--state", filepath.Join(t.TempDir(), "none.db"), ev)
+	if code != ExitOK || !strings.Contains(out, "no detection turns it into a finding") {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+}

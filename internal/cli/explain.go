@@ -39,8 +39,15 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 		env.Log.Warn("rejected input", "error", err.Error())
 	}
 	var failure error
+	undetected := func(ev normalize.Event) {
+		n := 0
+		if ps.Detect != nil {
+			n = ps.Detect.Len()
+		}
+		fmt.Fprintf(env.Stdout, "event at %s: no detection turns it into a finding (%d detections checked); no decision\n\n", source.Where(ev.Origin), n)
+	}
 	err := source.Read(ctx, fs.Arg(0), stdinOr(env), func(r source.Record) error {
-		for _, f := range decodeAndDetect(ps, r, reject) {
+		for _, f := range decodeAndDetect(ps, r, reject, undetected) {
 			if err := explainOne(ctx, env.Stdout, ps, st, f, clock().UTC()); err != nil {
 				failure = err
 				return err
@@ -62,20 +69,24 @@ func runExplain(ctx context.Context, env *Env, args []string) int {
 }
 
 // decodeAndDetect turns one record into findings, running detections on
-// raw events.
-func decodeAndDetect(ps *policy.Set, r source.Record, reject func(error)) []*finding.Finding {
+// raw events; undetected is called for each event no detection matched.
+func decodeAndDetect(ps *policy.Set, r source.Record, reject func(error), undetected func(normalize.Event)) []*finding.Finding {
 	res := normalize.Decode(r)
 	for _, e := range res.Errors {
 		reject(e)
 	}
 	fs := res.Findings
 	for _, ev := range res.Events {
-		if ps.Detect == nil {
-			continue
+		n := len(fs)
+		if ps.Detect != nil {
+			var err error
+			if fs, err = ps.Detect.Detect(ev.Doc, ev.Origin, fs); err != nil {
+				reject(err)
+				continue
+			}
 		}
-		var err error
-		if fs, err = ps.Detect.Detect(ev.Doc, ev.Origin, fs); err != nil {
-			reject(err)
+		if len(fs) == n {
+			undetected(ev)
 		}
 	}
 	return fs
