@@ -98,31 +98,23 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return nil
 		},
 	})
-	in := make(chan source.Record, 4096)
-	done := make(chan error, 1)
 	begin := time.Now()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		err := p.Run(ctx, in)
-		cancel()
-		done <- err
-	}()
-	for i, b := range recs {
-		if cfg.Rate > 0 {
-			due := time.Duration(float64(i) / cfg.Rate * float64(time.Second))
-			if wait := due - time.Since(begin); wait > 0 {
-				time.Sleep(wait)
+	err = p.Feed(ctx, func(_ context.Context, send func(source.Record) error) error {
+		for i, b := range recs {
+			if cfg.Rate > 0 {
+				due := time.Duration(float64(i) / cfg.Rate * float64(time.Second))
+				if wait := due - time.Since(begin); wait > 0 {
+					time.Sleep(wait)
+				}
+			}
+			start[i] = int64(time.Since(epoch))
+			if err := send(source.Record{Data: b, Origin: finding.Origin{Source: "bench", Index: i}}); err != nil {
+				return err
 			}
 		}
-		start[i] = int64(time.Since(epoch))
-		select {
-		case in <- source.Record{Data: b, Origin: finding.Origin{Source: "bench", Index: i}}:
-		case <-ctx.Done():
-		}
-	}
-	close(in)
-	if err := <-done; err != nil {
+		return nil
+	})
+	if err != nil {
 		return Result{}, err
 	}
 	secs := time.Since(begin).Seconds()

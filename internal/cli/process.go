@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/wardenhq/warden/internal/decide"
@@ -59,40 +58,20 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 
 // runPaths feeds every path to the pipeline and waits for it to finish.
 func runPaths(ctx context.Context, env *Env, p *pipeline.Pipeline, paths []string) (pipeline.Stats, error) {
-	in := make(chan source.Record, 1024)
-	done := make(chan error, 1)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		err := p.Run(ctx, in)
-		cancel() // the pipeline stopped (e.g. the store failed): stop reading
-		done <- err
-	}()
-	var readErr error
-	var rejected int64 // source.Read calls onErr on this goroutine
-	for _, path := range paths {
-		err := source.Read(ctx, path, stdinOr(env), func(r source.Record) error {
-			select {
-			case in <- r:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+	var rejected int64 // source.Read calls onErr on the producing goroutine
+	err := p.Feed(ctx, func(ctx context.Context, send func(source.Record) error) error {
+		for _, path := range paths {
+			err := source.Read(ctx, path, stdinOr(env), send, func(err error) {
+				env.Log.Warn("rejected input", "error", err.Error())
+				rejected++
+			})
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", path, err)
 			}
-		}, func(err error) {
-			env.Log.Warn("rejected input", "error", err.Error())
-			rejected++
-		})
-		if err != nil {
-			readErr = fmt.Errorf("reading %s: %w", path, err)
-			break
 		}
-	}
-	close(in)
-	err := <-done
+		return nil
+	})
 	stats := p.Stats()
 	stats.Rejected += rejected
-	if err == nil && !errors.Is(readErr, context.Canceled) {
-		err = readErr
-	}
 	return stats, err
 }

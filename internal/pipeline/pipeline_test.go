@@ -31,14 +31,14 @@ func genRepo(t testing.TB, rules int) *policy.Set {
 }
 
 func feed(ctx context.Context, p *pipeline.Pipeline, recs [][]byte) error {
-	in := make(chan source.Record, 64)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, in) }()
-	for i, b := range recs {
-		in <- source.Record{Data: b, Origin: finding.Origin{Source: "test", Index: i}}
-	}
-	close(in)
-	return <-done
+	return p.Feed(ctx, func(_ context.Context, send func(source.Record) error) error {
+		for i, b := range recs {
+			if err := send(source.Record{Data: b, Origin: finding.Origin{Source: "test", Index: i}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // TestOrderWithinBatch: versions of one finding in the same batch are
@@ -155,5 +155,25 @@ feed:
 	}
 	if emitted != 0 {
 		t.Fatalf("%d decisions emitted although none was stored", emitted)
+	}
+}
+
+// TestFeedStopsProducerWhenPipelineFails: a producer that keeps sending
+// is released as soon as the pipeline stops.
+func TestFeedStopsProducerWhenPipelineFails(t *testing.T) {
+	ps := genRepo(t, 10)
+	gen := bench.NewGenerator(9, 0)
+	p := pipeline.New(pipeline.Options{Policy: ps, Store: failingStore{store.NewMemory()}})
+	sent := 0
+	err := p.Feed(context.Background(), func(_ context.Context, send func(source.Record) error) error {
+		for {
+			if err := send(source.Record{Data: gen.Next(), Origin: finding.Origin{Source: "t", Index: sent}}); err != nil {
+				return err
+			}
+			sent++
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "database is locked") {
+		t.Fatalf("Feed error = %v, want the store's", err)
 	}
 }

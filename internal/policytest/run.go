@@ -63,41 +63,26 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 			Emit:   func(r *decide.Record, _ []byte) error { recs = append(recs, *r); return nil },
 			Reject: func(err error) { problems = append(problems, "input rejected: "+err.Error()) },
 		})
-		in := make(chan source.Record, 64)
-		done := make(chan error, 1)
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		go func() {
-			err := p.Run(ctx, in)
-			cancel()
-			done <- err
-		}()
-		send := func(r source.Record) error {
-			select {
-			case in <- r:
+		err := p.Feed(ctx, func(ctx context.Context, send func(source.Record) error) error {
+			for _, path := range paths {
+				full := filepath.Join(base, path)
+				err := source.Read(ctx, full, strings.NewReader(""), send,
+					func(err error) { problems = append(problems, "input rejected: "+err.Error()) })
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("reading %s: %v", path, err))
+				}
+			}
+			if inline == nil {
 				return nil
-			case <-ctx.Done():
-				return ctx.Err()
 			}
-		}
-		for _, path := range paths {
-			full := filepath.Join(base, path)
-			err := source.Read(ctx, full, strings.NewReader(""), send,
-				func(err error) { problems = append(problems, "input rejected: "+err.Error()) })
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("reading %s: %v", path, err))
-			}
-		}
-		if inline != nil {
 			b, err := json.Marshal(inline)
 			if err != nil {
 				problems = append(problems, "inline finding: "+err.Error())
-			} else {
-				send(source.Record{Data: b, Origin: finding.Origin{Source: tf.File + ": " + tc.Name}}) //nolint:errcheck // a stopped pipeline reports its own error
+				return nil
 			}
-		}
-		close(in)
-		if err := <-done; err != nil {
+			return send(source.Record{Data: b, Origin: finding.Origin{Source: tf.File + ": " + tc.Name}})
+		})
+		if err != nil {
 			problems = append(problems, err.Error())
 		}
 		return recs, problems
