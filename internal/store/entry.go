@@ -36,6 +36,11 @@ func (e *Entry) Validate() error {
 			return fmt.Errorf("%s: %s is outside the storable range (years 1678-2262)", f.name, f.t.Format(time.RFC3339))
 		}
 	}
+	for i := range e.Jobs {
+		if err := validateJob(&e.Jobs[i]); err != nil {
+			return fmt.Errorf("jobs[%d]: %w", i, err)
+		}
+	}
 	return nil
 }
 

@@ -21,6 +21,7 @@ type Memory struct {
 	startHash []byte
 	records   []AuditRecord
 	closed    bool
+	jobs      memJobs
 }
 
 var _ Store = (*Memory)(nil)
@@ -71,6 +72,7 @@ func (m *Memory) Apply(ctx context.Context, entries []Entry) error {
 	for i := range entries {
 		e := &entries[i]
 		m.states[e.State.ID] = normalize(e.State)
+		m.addJobsLocked(e)
 		rec := clone(e.Record)
 		hash := audit.Link(prev, rec)
 		seq++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/wardenhq/warden/internal/audit"
@@ -176,4 +177,64 @@ func (o *overlay) Close() error {
 		return nil // closed already
 	}
 	return errors.Join(o.top.Close(), o.base.Close())
+}
+
+// The overlay's jobs and refs are its own (the dry run's outbox and
+// pending actions); base's are never changed. Refs and States read
+// through to base for what the overlay has not written.
+
+func (o *overlay) Jobs(ctx context.Context, f JobFilter) ([]Job, error) { return o.top.Jobs(ctx, f) }
+
+func (o *overlay) Job(ctx context.Context, id int64) (Job, error) { return o.top.Job(ctx, id) }
+
+func (o *overlay) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.top.UpdateJobs(ctx, updates)
+}
+
+func (o *overlay) SetRefs(ctx context.Context, refs []Ref) error { return o.top.SetRefs(ctx, refs) }
+
+func (o *overlay) Refs(ctx context.Context, target string, ids []string) (map[string]Ref, error) {
+	out, err := o.base.Refs(ctx, target, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading refs from base store: %w", err)
+	}
+	top, err := o.top.Refs(ctx, target, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range top {
+		out[id] = r
+	}
+	return out, nil
+}
+
+func (o *overlay) States(ctx context.Context, statuses []Status, fn func(State) error) error {
+	var list []State
+	seen := map[string]bool{}
+	if err := o.top.States(ctx, nil, func(s State) error {
+		seen[s.ID] = true
+		if len(statuses) == 0 || hasStatus(statuses, s.Status) {
+			list = append(list, s)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := o.base.States(ctx, statuses, func(s State) error {
+		if !seen[s.ID] {
+			list = append(list, s)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("listing base store findings: %w", err)
+	}
+	sort.Slice(list, func(a, b int) bool { return list[a].ID < list[b].ID })
+	for _, s := range list {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -57,6 +57,43 @@ CREATE TABLE audit (
 	record     BLOB    NOT NULL,
 	created_at INTEGER NOT NULL
 );`,
+}, {
+	version: 2,
+	name:    "jobs and refs",
+	// jobs is the act stage's durable work: the notification outbox,
+	// pending remediations and Security Hub write-backs. Open jobs are
+	// found by the partial index on (kind, due); finished ones stay for
+	// history and are found by finding id. refs holds per-finding external
+	// references (Jira issue key, notify group flush times).
+	sql: `
+CREATE TABLE jobs (
+	id         INTEGER PRIMARY KEY,
+	kind       TEXT    NOT NULL,
+	status     TEXT    NOT NULL,
+	finding_id TEXT    NOT NULL,
+	target     TEXT    NOT NULL,
+	grp        TEXT    NOT NULL,
+	due        INTEGER NOT NULL,
+	expires    INTEGER NOT NULL,
+	attempts   INTEGER NOT NULL,
+	last_error TEXT    NOT NULL,
+	payload    BLOB    NOT NULL,
+	result     BLOB    NOT NULL,
+	requester  TEXT    NOT NULL,
+	decided_by TEXT    NOT NULL,
+	decided_at INTEGER NOT NULL,
+	created    INTEGER NOT NULL,
+	updated    INTEGER NOT NULL
+);
+CREATE INDEX jobs_open ON jobs (kind, due) WHERE status IN ('pending', 'waiting');
+CREATE INDEX jobs_finding ON jobs (finding_id);
+CREATE TABLE refs (
+	target     TEXT    NOT NULL,
+	id         TEXT    NOT NULL,
+	value      TEXT    NOT NULL,
+	updated    INTEGER NOT NULL,
+	PRIMARY KEY (target, id)
+) WITHOUT ROWID;`,
 }}
 
 // migrate brings the schema up to the last migration. It refuses a

@@ -76,6 +76,12 @@ func (s *SQLite) loadChunk(args []any, out map[string]State) error {
 		return err
 	}
 	defer rows.Close()
+	return scanStates(rows, out, nil)
+}
+
+// scanStates reads finding rows into out and, when order is not nil,
+// appends their ids in row order.
+func scanStates(rows *sql.Rows, out map[string]State, order *[]string) error {
 	for rows.Next() {
 		var st State
 		var status string
@@ -89,6 +95,9 @@ func (s *SQLite) loadChunk(args []any, out map[string]State) error {
 		st.FirstSeen, st.LastSeen, st.LastNotified = fromUnixNano(first), fromUnixNano(last), fromUnixNano(notified)
 		st.NotifyCount = int(count)
 		out[st.ID] = st
+		if order != nil {
+			*order = append(*order, st.ID)
+		}
 	}
 	return rows.Err()
 }

@@ -101,6 +101,13 @@ func (s *SQLite) apply(ctx context.Context, entries []Entry) error {
 				return err
 			}
 		}
+		for j := range entries[i].Jobs {
+			id, err := insertJob(tx, &entries[i].Jobs[j])
+			if err != nil {
+				return err
+			}
+			entries[i].Jobs[j].ID = id
+		}
 		seq++
 		hash := audit.Link(prev, entries[i].Record)
 		if _, err := appendRec.ExecContext(stmtCtx, seq, prev, hash, entries[i].Record, now); err != nil {

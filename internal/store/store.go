@@ -59,6 +59,10 @@ type Entry struct {
 	// (or what an earlier entry of the same batch writes): only Record is
 	// appended. A store may ignore it and write State anyway.
 	StateUnchanged bool
+	// Jobs are the act-stage work the decision asks for (messages,
+	// remediations, write-backs), created in the same transaction. The
+	// store assigns their IDs.
+	Jobs []Job
 }
 
 // AuditRecord is one stored link of the audit chain: Seq (1-based,
@@ -95,6 +99,7 @@ type Store interface {
 	SuppressionCounts(ctx context.Context) (map[string]int, error)
 	// Close releases the store.
 	Close() error
+	JobStore
 }
 
 // AuditHeader is implemented by stores that can name the last link of
