@@ -92,8 +92,8 @@ func TestSQLiteSchema(t *testing.T) {
 	for q, want := range map[string]string{
 		"PRAGMA journal_mode": "wal",
 		"PRAGMA page_size":    "8192",
-		"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)": "findings_status,findings_suppressed_by",
-		"SELECT group_concat(version, ',') FROM schema_migrations":                                                                             "1",
+		"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)": "findings_status,findings_suppressed_by,jobs_finding,jobs_open",
+		"SELECT group_concat(version, ',') FROM schema_migrations":                                                                             "1,2",
 	} {
 		var got string
 		if err := db.QueryRow(q).Scan(&got); err != nil {
