@@ -13,6 +13,73 @@ type Settings struct {
 	Detections DetectionToggle  `yaml:"detections" json:"detections"`
 	Default    DefaultRoute     `yaml:"default" json:"default"`
 	Strategy   Strategy         `yaml:"strategy" json:"strategy"`
+	// Notifications configures the outbox dispatcher.
+	Notifications NotificationSettings `yaml:"notifications" json:"notifications"`
+	// Remediation configures playbook execution and its safety rails.
+	Remediation RemediationSettings `yaml:"remediation" json:"remediation"`
+	// SecurityHub configures the write-back of decisions to Security Hub.
+	SecurityHub WritebackSettings `yaml:"securityhub" json:"securityhub"`
+}
+
+// NotificationSettings configures delivery of the outbox.
+type NotificationSettings struct {
+	// MaxAttempts is how many failed deliveries a message gets before it
+	// is dead-lettered (default 8).
+	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
+	// Backoff is the first retry's wait (default 30s); each retry doubles
+	// it, with jitter, up to MaxBackoff (default 1h).
+	Backoff    Duration `yaml:"backoff" json:"backoff,omitempty"`
+	MaxBackoff Duration `yaml:"max_backoff" json:"max_backoff,omitempty"`
+}
+
+// RemediationSettings configures playbook execution (DESIGN C8, C10).
+type RemediationSettings struct {
+	// KillSwitch turns every remediation into a dry run.
+	KillSwitch bool `yaml:"kill_switch" json:"kill_switch,omitempty"`
+	// RoleName is the role assumed in member accounts (default
+	// WardenRemediation); {account_id} and {region} are substituted.
+	RoleName string `yaml:"role_name" json:"role_name,omitempty"`
+	// ExternalID is passed to AssumeRole; a reference (env:, ssm:, …) or
+	// a literal (it is not a secret, it prevents confused deputies).
+	ExternalID string `yaml:"external_id" json:"external_id,omitempty"`
+	// EngineAccount is the account Warden runs in: no role is assumed
+	// there.
+	EngineAccount string `yaml:"engine_account" json:"engine_account,omitempty"`
+	// OnApprovalExpiry is what happens to an approval nobody gives in
+	// time: deny (default), run or ticket.
+	OnApprovalExpiry string `yaml:"on_approval_expiry" json:"on_approval_expiry,omitempty"`
+	// FourEyes requires the approver to differ from the requester.
+	FourEyes bool `yaml:"four_eyes" json:"four_eyes,omitempty"`
+	// Limits are the rate limits and the blast-radius cap.
+	Limits RemediationLimits `yaml:"limits" json:"limits,omitempty"`
+	// WardenPrincipals are ARN globs of Warden's own roles: findings whose
+	// actor matches are never remediated (loop guard).
+	WardenPrincipals []string `yaml:"warden_principals" json:"warden_principals,omitempty"`
+	// Escalate names the receiver told when a rail stops a remediation.
+	Escalate string `yaml:"escalate" json:"escalate,omitempty"`
+}
+
+// RemediationLimits are the safety rails' numbers. Zero means the
+// default; see docs/PLAYBOOKS.md.
+type RemediationLimits struct {
+	// PerResource: at most this many runs on one resource per Window.
+	PerResource int `yaml:"per_resource" json:"per_resource,omitempty"`
+	// PerAccount: at most this many runs in one account per Window.
+	PerAccount int `yaml:"per_account" json:"per_account,omitempty"`
+	// PerPlaybook: at most this many runs of one playbook per Window; past
+	// it the blast-radius cap stops that playbook and escalates.
+	PerPlaybook int      `yaml:"per_playbook" json:"per_playbook,omitempty"`
+	Window      Duration `yaml:"window" json:"window,omitempty"`
+}
+
+// WritebackSettings configures Security Hub write-back.
+type WritebackSettings struct {
+	// WriteBack updates findings in Security Hub (workflow status, note,
+	// user-defined fields) as decided. Rules may switch it off.
+	WriteBack bool `yaml:"write_back" json:"write_back,omitempty"`
+	// NoteKey is the key Warden's part of the finding note is kept under
+	// (default "warden").
+	NoteKey string `yaml:"note_key" json:"note_key,omitempty"`
 }
 
 // StateSettings selects the state store.
@@ -129,6 +196,9 @@ type Rule struct {
 	Ignore      bool       `yaml:"ignore" json:"ignore,omitempty"`
 	// Stop ends rule evaluation when this rule matches.
 	Stop bool `yaml:"stop" json:"stop,omitempty"`
+	// WriteBack, when set, overrides securityhub.write_back for findings
+	// this rule matches (the first matching rule that sets it wins).
+	WriteBack *bool `yaml:"write_back" json:"write_back,omitempty"`
 }
 
 // Match is a rule's selector: scope, then pattern.
@@ -174,6 +244,10 @@ type Receiver struct {
 	Name   string         `yaml:"name" json:"name"`
 	Type   string         `yaml:"type" json:"type"`
 	Config map[string]any `yaml:"config" json:"config,omitempty"`
+	// RatePerMinute caps deliveries to this receiver (0: no cap).
+	RatePerMinute int `yaml:"rate_per_minute" json:"rate_per_minute,omitempty"`
+	// Concurrency caps parallel deliveries (default 2).
+	Concurrency int `yaml:"concurrency" json:"concurrency,omitempty"`
 }
 
 // DetectionFile is one detections/*.yaml.
