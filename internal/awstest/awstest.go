@@ -267,8 +267,10 @@ func (s *Server) Config(region string) aws.Config {
 // retry.
 type noLimit struct{}
 
-func (noLimit) GetToken(context.Context, uint) (func() error, error) { return func() error { return nil }, nil }
-func (noLimit) AddTokens(uint) error                                 { return nil }
+func (noLimit) GetToken(context.Context, uint) (func() error, error) {
+	return func() error { return nil }, nil
+}
+func (noLimit) AddTokens(uint) error { return nil }
 
 // QueryError is an error body for query-protocol services (EC2 style).
 func EC2Error(code, msg string) Reply {
