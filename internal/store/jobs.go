@@ -99,6 +99,8 @@ type JobFilter struct {
 	Group     string
 	// DueBy selects jobs with Due <= DueBy (zero: any).
 	DueBy time.Time
+	// UpdatedSince selects jobs with Updated >= UpdatedSince (zero: any).
+	UpdatedSince time.Time
 	// Limit caps the result (0: no cap). Jobs come ordered by Due, then ID.
 	Limit int
 }
@@ -127,6 +129,9 @@ func (f JobFilter) Match(j *Job) bool {
 		return false
 	}
 	if !f.DueBy.IsZero() && j.Due.After(f.DueBy) {
+		return false
+	}
+	if !f.UpdatedSince.IsZero() && j.Updated.Before(f.UpdatedSince) {
 		return false
 	}
 	return true
@@ -167,6 +172,10 @@ type JobStore interface {
 	Jobs(ctx context.Context, f JobFilter) ([]Job, error)
 	// Job returns one job; ErrNotFound if there is none.
 	Job(ctx context.Context, id int64) (Job, error)
+	// EnqueueJobs creates jobs outside a decision (an announcement of a
+	// remediation's result, a digest), with an optional audit record, in
+	// one transaction, and returns their IDs in order.
+	EnqueueJobs(ctx context.Context, jobs []Job, audit []byte) ([]int64, error)
 	// UpdateJobs applies the updates in one transaction: all or none.
 	// An update whose job is not in its From status fails the batch with
 	// ErrConflict.

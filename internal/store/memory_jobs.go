@@ -29,6 +29,35 @@ func (m *Memory) addJobsLocked(e *Entry) {
 	}
 }
 
+// EnqueueJobs implements JobStore.
+func (m *Memory) EnqueueJobs(ctx context.Context, jobs []Job, auditRec []byte) ([]int64, error) {
+	for i := range jobs {
+		if err := validateJob(&jobs[i]); err != nil {
+			return nil, fmt.Errorf("enqueueing jobs: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	e := Entry{Jobs: append([]Job(nil), jobs...)}
+	m.addJobsLocked(&e)
+	ids := make([]int64, len(jobs))
+	for i := range e.Jobs {
+		ids[i] = e.Jobs[i].ID
+	}
+	if auditRec != nil {
+		seq, prev := m.headLocked()
+		rec := clone(auditRec)
+		m.records = append(m.records, AuditRecord{Seq: seq + 1, PrevHash: prev, Hash: audit.Link(prev, rec), Record: rec})
+	}
+	return ids, nil
+}
+
 // Jobs implements JobStore.
 func (m *Memory) Jobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	if err := ctx.Err(); err != nil {

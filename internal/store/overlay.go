@@ -66,17 +66,28 @@ func (o *overlay) Apply(ctx context.Context, entries []Entry) error {
 	if err := o.top.checkOpen(); err != nil {
 		return err
 	}
-	if !o.forked && len(entries) > 0 {
-		seq, hash, err := head(ctx, o.base)
-		if err != nil {
-			return fmt.Errorf("reading base audit head: %w", err)
+	if len(entries) > 0 {
+		if err := o.forkLocked(ctx); err != nil {
+			return err
 		}
-		o.top.mu.Lock()
-		o.top.startSeq, o.top.startHash = seq, hash
-		o.top.mu.Unlock()
-		o.fork, o.forked = seq, true
 	}
 	return o.top.Apply(ctx, entries)
+}
+
+// forkLocked starts the overlay's chain after base's last record, once.
+func (o *overlay) forkLocked(ctx context.Context) error {
+	if o.forked {
+		return nil
+	}
+	seq, hash, err := head(ctx, o.base)
+	if err != nil {
+		return fmt.Errorf("reading base audit head: %w", err)
+	}
+	o.top.mu.Lock()
+	o.top.startSeq, o.top.startHash = seq, hash
+	o.top.mu.Unlock()
+	o.fork, o.forked = seq, true
+	return nil
 }
 
 // head returns the last Seq and Hash of st's chain.
@@ -185,11 +196,23 @@ func (o *overlay) Close() error {
 
 func (o *overlay) Jobs(ctx context.Context, f JobFilter) ([]Job, error) { return o.top.Jobs(ctx, f) }
 
+func (o *overlay) EnqueueJobs(ctx context.Context, jobs []Job, auditRec []byte) ([]int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.forkLocked(ctx); err != nil {
+		return nil, err
+	}
+	return o.top.EnqueueJobs(ctx, jobs, auditRec)
+}
+
 func (o *overlay) Job(ctx context.Context, id int64) (Job, error) { return o.top.Job(ctx, id) }
 
 func (o *overlay) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.forkLocked(ctx); err != nil {
+		return err
+	}
 	return o.top.UpdateJobs(ctx, updates)
 }
 

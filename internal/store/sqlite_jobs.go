@@ -84,6 +84,9 @@ func (s *SQLite) Jobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	if !f.DueBy.IsZero() {
 		where, args = append(where, "due <= ?"), append(args, unixNano(f.DueBy))
 	}
+	if !f.UpdatedSince.IsZero() {
+		where, args = append(where, "updated >= ?"), append(args, unixNano(f.UpdatedSince))
+	}
 	q := `SELECT ` + jobCols + ` FROM jobs`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -121,6 +124,44 @@ func (s *SQLite) Job(ctx context.Context, id int64) (Job, error) {
 		return Job{}, fmt.Errorf("reading job %d: %w", id, err)
 	}
 	return j, nil
+}
+
+// EnqueueJobs implements JobStore.
+func (s *SQLite) EnqueueJobs(ctx context.Context, jobs []Job, auditRec []byte) ([]int64, error) {
+	for i := range jobs {
+		if err := validateJob(&jobs[i]); err != nil {
+			return nil, fmt.Errorf("enqueueing jobs: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("enqueueing jobs: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	ids := make([]int64, len(jobs))
+	for i := range jobs {
+		if ids[i], err = insertJob(tx, &jobs[i]); err != nil {
+			return nil, err
+		}
+	}
+	if auditRec != nil {
+		seq, prev, err := s.headTx(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, appendSQL, seq+1, prev, audit.Link(prev, auditRec), auditRec, s.clock().UnixNano()); err != nil {
+			return nil, fmt.Errorf("appending audit record %d: %w", seq+1, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("enqueueing jobs: committing: %w", err)
+	}
+	return ids, nil
 }
 
 // UpdateJobs implements JobStore.
