@@ -74,6 +74,20 @@ type Item struct {
 	// SLA is the finding's service-level deadline for its severity (zero
 	// when the policy sets none).
 	SLADue time.Time `json:"sla_due,omitempty"`
+	// Route is the routing-tree route that sent the item here ("" for a
+	// rule's notify list or the default route); the dispatcher asks the
+	// tree whether it is muted.
+	Route string `json:"route,omitempty"`
+	// GroupInterval is how long the dispatcher waits after sending a
+	// group before it sends the group again with new items.
+	GroupInterval time.Duration `json:"group_interval,omitempty"`
+}
+
+// Payload is the payload of a notify job: one item, or a whole message
+// built by a scheduler (digests).
+type Payload struct {
+	Item    *Item    `json:"item,omitempty"`
+	Message *Message `json:"message,omitempty"`
 }
 
 // ActionInfo describes a remediation for a KindAction message.

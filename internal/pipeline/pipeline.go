@@ -286,20 +286,25 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 	entries := make([]store.Entry, 0, len(pr.items))
 	records := make([]decide.Record, 0, len(pr.items))
 	for _, it := range pr.items {
+		now := p.opt.Clock().UTC()
 		var prev *store.State
 		if s, ok := states[it.f.ID]; ok {
 			prev = &s
 		}
 		rec, st := decide.Decide(p.opt.Policy, decide.Input{
 			Finding: it.f, Prev: prev, Matched: it.matched, Account: it.account, Known: it.known,
-			Now: p.opt.Clock().UTC(), DryRun: p.opt.DryRun,
+			Now: now, DryRun: p.opt.DryRun,
 		})
 		states[it.f.ID] = st // a later version in the same batch sees this one
 		js, err := json.Marshal(&rec)
 		if err != nil {
 			return fmt.Errorf("encoding decision for %s: %w", it.f.ID, err)
 		}
-		entries = append(entries, store.Entry{State: st, Record: js, StateUnchanged: prev != nil && *prev == st})
+		jobs, err := jobsFor(&rec, it.f, now)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, store.Entry{State: st, Record: js, StateUnchanged: prev != nil && *prev == st, Jobs: jobs})
 		records = append(records, rec)
 	}
 	p.stats.Batches++

@@ -1,0 +1,111 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/wardenhq/warden/internal/decide"
+	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/remediate"
+	"github.com/wardenhq/warden/internal/store"
+)
+
+// jobsFor returns the act-stage jobs a decision asks for: one outbox
+// message per notify action, one pending remediation per remediate
+// action (except in ticket mode, which becomes a message to the ticket
+// receivers). They are stored in the decision's own transaction.
+func jobsFor(rec *decide.Record, f *finding.Finding, now time.Time) ([]store.Job, error) {
+	var jobs []store.Job
+	var pending []*decide.Action // remediations to announce
+	for i := range rec.Actions {
+		a := &rec.Actions[i]
+		if !planned(a) || a.Type != decide.ActionRemediate {
+			continue
+		}
+		if a.Mode == "ticket" {
+			pending = append(pending, a)
+			continue
+		}
+		req := RemediationRequest(rec, f, a)
+		p, err := json.Marshal(req)
+		if err != nil {
+			return nil, fmt.Errorf("encoding remediation request for %s: %w", rec.FindingID, err)
+		}
+		j := store.Job{Kind: store.JobRemediate, Status: store.JobPending, FindingID: rec.FindingID, Target: a.Playbook,
+			Due: now, Payload: p, Requester: "rule:" + a.Rule, Created: now, Updated: now}
+		switch a.Mode {
+		case "delay":
+			if a.NotBefore != nil {
+				j.Due = *a.NotBefore
+			}
+			pending = append(pending, a)
+		case "approval":
+			j.Status = store.JobWaiting
+			if a.Expires != nil {
+				j.Expires = *a.Expires
+			}
+			pending = append(pending, a)
+		}
+		jobs = append(jobs, j)
+	}
+	for i := range rec.Actions {
+		a := &rec.Actions[i]
+		if !planned(a) || a.Type != decide.ActionNotify {
+			continue
+		}
+		it := notify.NewItem(itemKind(rec), rec, f)
+		if len(pending) > 0 {
+			p := pending[0]
+			it.Action = &notify.ActionInfo{Playbook: p.Playbook, Mode: p.Mode, Destructive: p.Destructive, Status: "planned"}
+			if p.NotBefore != nil {
+				it.Action.NotBefore = *p.NotBefore
+			}
+			if p.Expires != nil {
+				it.Action.Expires = *p.Expires
+			}
+		}
+		payload, err := json.Marshal(notify.Payload{Item: &it})
+		if err != nil {
+			return nil, fmt.Errorf("encoding outbox item for %s: %w", rec.FindingID, err)
+		}
+		jobs = append(jobs, store.Job{Kind: store.JobNotify, Status: store.JobPending, FindingID: rec.FindingID, Target: a.Receiver,
+			Due: now, Payload: payload, Requester: requester(a.Rule), Created: now, Updated: now})
+	}
+	return jobs, nil
+}
+
+// planned reports whether an action is to be carried out (in a dry run,
+// into the dry run's own store).
+func planned(a *decide.Action) bool {
+	return a.Status == decide.StatusPlanned || a.Status == decide.StatusDryRun
+}
+
+func requester(rule string) string {
+	if rule == "" {
+		return "route:default"
+	}
+	return "rule:" + rule
+}
+
+// itemKind is the message kind of a decision.
+func itemKind(rec *decide.Record) notify.Kind {
+	switch {
+	case rec.Verdict == decide.Resolved:
+		return notify.KindResolved
+	case rec.Reason == "renotify_due":
+		return notify.KindRenotify
+	}
+	return notify.KindFiring
+}
+
+// RemediationRequest is the payload of a remediate job.
+func RemediationRequest(rec *decide.Record, f *finding.Finding, a *decide.Action) remediate.Request {
+	return remediate.Request{
+		Playbook: a.Playbook, Rule: a.Rule, FindingID: rec.FindingID, Product: rec.Product, Title: rec.Title,
+		Format: rec.Format, AccountID: rec.AccountID, Region: rec.Region, Partition: f.Partition, Severity: rec.Severity,
+		Resources: f.Resources, Actor: f.Actor, SourceIP: f.SourceIP, Params: a.Params, Doc: json.RawMessage(f.Doc),
+		ProductArn: f.ProductArn,
+	}
+}
