@@ -293,7 +293,9 @@ func TestGroupIntervalMuteInhibitRateLimit(t *testing.T) {
 	}
 	d.Muted = nil
 	// Inhibited: skipped, never sent.
-	d.Inhibited = func(_ context.Context, it *notify.Item) (string, bool) { return "inhibit_rules[0]", it.Record.FindingID == "b" }
+	d.Inhibited = func(_ context.Context, it *notify.Item) (string, bool) {
+		return "inhibit_rules[0]", it.Record.FindingID == "b"
+	}
 	c.t = j.Due
 	if s := run(t, d); s.Skipped != 1 || len(r.sent()) != 1 {
 		t.Fatalf("inhibit: %+v, sent %d", s, len(r.sent()))
