@@ -44,6 +44,7 @@ func commands() []command {
 		{"pattern", "pattern test PATTERN EVENT: does an EventBridge pattern match an event", runPattern},
 		{"risks", "list the accepted-risk register with age, expiry and what each hides", runRisks},
 		{"audit", "audit verify|export: check or export the hash-chained decision log", runAudit},
+		{"outbox", "outbox list|retry|drop|deliver: the durable queue of notifications", runOutbox},
 		{"bench", "generate findings and measure the whole pipeline", runBench},
 		{"version", "print the version", runVersion},
 	}

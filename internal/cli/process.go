@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/wardenhq/warden/internal/app"
 	"github.com/wardenhq/warden/internal/decide"
 	"github.com/wardenhq/warden/internal/pipeline"
 	"github.com/wardenhq/warden/internal/source"
+	"github.com/wardenhq/warden/internal/store"
 )
 
 func runProcess(ctx context.Context, env *Env, args []string) int {
@@ -15,6 +17,8 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 	pf := addPolicyFlags(fs, "SQLite state `FILE` (default: warden.yaml state.path, else ./warden.db)")
 	dry := fs.Bool("dry-run", false, "decide without changing the state file; actions are marked dry-run")
 	quiet := fs.Bool("summary", false, "print only the summary on stderr, no decisions")
+	deliver := fs.Bool("deliver", false, "then send the outbox now, groups included (one pass; failures are retried by a later `warden outbox deliver`)")
+	showOutbox := fs.Bool("outbox", false, "print the messages and actions this run queued (with --dry-run: what would be sent and run) on stderr")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -50,6 +54,26 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "warden process:", err)
 		return ExitRuntime
 	}
+	if *showOutbox || *dry {
+		if err := printQueued(ctx, env, st, *dry); err != nil {
+			fmt.Fprintln(env.Stderr, "warden process:", err)
+			return ExitRuntime
+		}
+	}
+	if *deliver && !*dry {
+		d, err := app.Dispatcher(app.Options{Policy: ps, Store: st, Clock: clock, Log: env.Log})
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "warden process:", err)
+			return ExitUsage
+		}
+		d.Flush = true
+		ds, err := d.RunDue(ctx)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "warden process:", err)
+			return ExitRuntime
+		}
+		logDelivery(env, ds)
+	}
 	if stats.Rejected > 0 {
 		return ExitFindings
 	}
@@ -74,4 +98,29 @@ func runPaths(ctx context.Context, env *Env, p *pipeline.Pipeline, paths []strin
 	stats := p.Stats()
 	stats.Rejected += rejected
 	return stats, err
+}
+
+// printQueued prints the open jobs (outbox messages and pending
+// remediations) on stderr: after a dry run, what would be sent and run.
+func printQueued(ctx context.Context, env *Env, st store.Store, dry bool) error {
+	open := []store.JobStatus{store.JobPending, store.JobWaiting}
+	msgs, err := st.Jobs(ctx, store.JobFilter{Kind: store.JobNotify, Status: open})
+	if err != nil {
+		return fmt.Errorf("reading the outbox: %w", err)
+	}
+	acts, err := st.Jobs(ctx, store.JobFilter{Kind: store.JobRemediate, Status: open})
+	if err != nil {
+		return fmt.Errorf("reading pending actions: %w", err)
+	}
+	verb := "queued"
+	if dry {
+		verb = "would queue"
+	}
+	fmt.Fprintf(env.Stderr, "\nOutbox (%s %d messages):\n", verb, len(msgs))
+	w := *env
+	w.Stdout = env.Stderr
+	printOutbox(&w, msgs, false)
+	fmt.Fprintf(env.Stderr, "\nRemediations (%s %d):\n", verb, len(acts))
+	printActions(&w, acts)
+	return nil
 }
