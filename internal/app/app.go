@@ -132,5 +132,35 @@ func Dispatcher(o Options) (*outbox.Dispatcher, error) {
 	return &outbox.Dispatcher{
 		Store: o.Store, Receivers: rs, Limits: lims, Clock: o.Clock, Log: o.Log,
 		MaxAttempts: n.MaxAttempts, Backoff: time.Duration(n.Backoff), MaxBackoff: time.Duration(n.MaxBackoff),
+		Enrich: EnrichAction(o.Store),
 	}, nil
+}
+
+// EnrichAction returns the dispatcher hook that fills a message's
+// remediation details from the live job: its ID, its current status and
+// the commands that approve or cancel it.
+func EnrichAction(st store.Store) func(ctx context.Context, it *notify.Item) {
+	return func(ctx context.Context, it *notify.Item) {
+		if it.Action == nil || it.Action.Mode == "ticket" {
+			return
+		}
+		jobs, err := st.Jobs(ctx, store.JobFilter{Kind: store.JobRemediate, FindingID: it.Record.FindingID, Target: it.Action.Playbook})
+		if err != nil || len(jobs) == 0 {
+			return
+		}
+		j := jobs[len(jobs)-1]
+		for _, c := range jobs { // the newest job
+			if c.ID > j.ID {
+				j = c
+			}
+		}
+		it.Action.JobID, it.Action.Status = j.ID, string(j.Status)
+		switch j.Status {
+		case store.JobWaiting:
+			it.Action.ApproveCommand = fmt.Sprintf("warden actions approve %d", j.ID)
+			it.Action.CancelCommand = fmt.Sprintf("warden actions deny %d", j.ID)
+		case store.JobPending:
+			it.Action.CancelCommand = fmt.Sprintf("warden actions cancel %d", j.ID)
+		}
+	}
 }

@@ -44,6 +44,8 @@ func commands() []command {
 		{"pattern", "pattern test PATTERN EVENT: does an EventBridge pattern match an event", runPattern},
 		{"risks", "list the accepted-risk register with age, expiry and what each hides", runRisks},
 		{"audit", "audit verify|export: check or export the hash-chained decision log", runAudit},
+		{"notify", "notify test RECEIVER: send a test message to one receiver", runNotify},
+		{"template", "template render: show a receiver's message for a finding file", runTemplate},
 		{"outbox", "outbox list|retry|drop|deliver: the durable queue of notifications", runOutbox},
 		{"bench", "generate findings and measure the whole pipeline", runBench},
 		{"version", "print the version", runVersion},
