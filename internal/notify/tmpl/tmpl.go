@@ -7,7 +7,8 @@
 // Finding content is attacker-controlled, and text/template escapes
 // nothing: templates must pass every finding field through the escaper of
 // their output syntax (html, mrkdwn, markdown, jira, adaptive, json,
-// plain). See escape.go.
+// plain) and every link through safeurl first. escape.go states what each
+// escaper guarantees; funcs.go lists the helpers.
 package tmpl
 
 import (
