@@ -8,6 +8,7 @@ import (
 	"github.com/wardenhq/warden/internal/decide"
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/remediate"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -16,8 +17,11 @@ import (
 // message per notify action, one pending remediation per remediate
 // action (except in ticket mode, which becomes a message to the ticket
 // receivers). They are stored in the decision's own transaction.
-func jobsFor(rec *decide.Record, f *finding.Finding, now time.Time) ([]store.Job, error) {
+func jobsFor(ps *policy.Set, matched []*policy.CompiledRule, rec *decide.Record, f *finding.Finding, now time.Time) ([]store.Job, error) {
 	var jobs []store.Job
+	if j, ok := writebackJob(ps, matched, rec, f, now); ok {
+		jobs = append(jobs, j)
+	}
 	var pending []*decide.Action // remediations to announce
 	for i := range rec.Actions {
 		a := &rec.Actions[i]

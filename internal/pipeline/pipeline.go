@@ -300,7 +300,7 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 		if err != nil {
 			return fmt.Errorf("encoding decision for %s: %w", it.f.ID, err)
 		}
-		jobs, err := jobsFor(&rec, it.f, now)
+		jobs, err := jobsFor(p.opt.Policy, it.matched, &rec, it.f, now)
 		if err != nil {
 			return err
 		}
