@@ -23,6 +23,7 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/secret"
 	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/writeback"
 )
 
 // Options are what the act stage takes from its environment. Zero values
@@ -163,4 +164,11 @@ func EnrichAction(st store.Store) func(ctx context.Context, it *notify.Item) {
 			it.Action.CancelCommand = fmt.Sprintf("warden actions cancel %d", j.ID)
 		}
 	}
+}
+
+// Writeback returns the Security Hub write-back client (dry: plan the
+// calls, make none).
+func Writeback(o Options, dry bool) *writeback.Client {
+	o.defaults()
+	return writeback.New(writeback.Options{AWS: o.AWS, DryRun: dry})
 }

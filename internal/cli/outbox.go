@@ -14,6 +14,7 @@ import (
 	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/outbox"
 	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/writeback"
 )
 
 func runOutbox(ctx context.Context, env *Env, args []string) int {
@@ -189,13 +190,13 @@ func outboxDeliver(ctx context.Context, env *Env, args []string) int {
 		return ExitUsage
 	}
 	d.Flush = *flush
+	wc := app.Writeback(app.Options{Policy: ps, Store: st, Clock: clock, Log: env.Log}, false)
 	for {
-		stats, err := d.RunDue(ctx)
+		stats, err := deliverOnce(ctx, env, d, wc)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "warden outbox deliver:", err)
 			return ExitRuntime
 		}
-		logDelivery(env, stats)
 		if *watch <= 0 {
 			if stats.Dead > 0 || stats.Unknown > 0 {
 				return ExitFindings
@@ -208,6 +209,25 @@ func outboxDeliver(ctx context.Context, env *Env, args []string) int {
 		case <-time.After(*watch):
 		}
 	}
+}
+
+// deliverOnce runs one pass of the outbox and of the Security Hub
+// write-back, and logs both.
+func deliverOnce(ctx context.Context, env *Env, d *outbox.Dispatcher, wc *writeback.Client) (outbox.Stats, error) {
+	stats, err := d.RunDue(ctx)
+	if err != nil {
+		return stats, err
+	}
+	logDelivery(env, stats)
+	ws, err := d.Writeback(ctx, wc)
+	if err != nil {
+		return stats, err
+	}
+	if ws != (outbox.Stats{}) {
+		env.Log.Info("security hub write-back", "calls", ws.Messages, "findings", ws.Jobs, "skipped", ws.Skipped, "retried", ws.Retried, "dead", ws.Dead)
+	}
+	stats.Dead += ws.Dead
+	return stats, nil
 }
 
 func logDelivery(env *Env, s outbox.Stats) {

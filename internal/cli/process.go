@@ -67,12 +67,11 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 			return ExitUsage
 		}
 		d.Flush = true
-		ds, err := d.RunDue(ctx)
-		if err != nil {
+		wc := app.Writeback(app.Options{Policy: ps, Store: st, Clock: clock, Log: env.Log}, false)
+		if _, err := deliverOnce(ctx, env, d, wc); err != nil {
 			fmt.Fprintln(env.Stderr, "warden process:", err)
 			return ExitRuntime
 		}
-		logDelivery(env, ds)
 	}
 	if stats.Rejected > 0 {
 		return ExitFindings
