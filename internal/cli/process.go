@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/wardenhq/warden/internal/app"
@@ -10,6 +11,7 @@ import (
 	"github.com/wardenhq/warden/internal/pipeline"
 	"github.com/wardenhq/warden/internal/source"
 	"github.com/wardenhq/warden/internal/store"
+	"github.com/wardenhq/warden/internal/writeback"
 )
 
 func runProcess(ctx context.Context, env *Env, args []string) int {
@@ -121,5 +123,24 @@ func printQueued(ctx context.Context, env *Env, st store.Store, dry bool) error 
 	printOutbox(&w, msgs, false)
 	fmt.Fprintf(env.Stderr, "\nRemediations (%s %d):\n", verb, len(acts))
 	printActions(&w, acts)
+	wbs, err := st.Jobs(ctx, store.JobFilter{Kind: store.JobWriteback, Status: open})
+	if err != nil {
+		return fmt.Errorf("reading write-backs: %w", err)
+	}
+	if len(wbs) == 0 {
+		return nil
+	}
+	ups := make([]writeback.Update, 0, len(wbs))
+	for _, j := range wbs {
+		var u writeback.Update
+		if json.Unmarshal(j.Payload, &u) == nil {
+			ups = append(ups, u)
+		}
+	}
+	calls, _ := writeback.New(writeback.Options{DryRun: true}).Plan(ups)
+	fmt.Fprintf(env.Stderr, "\nSecurity Hub write-back (%s %d calls for %d findings):\n", verb, len(calls), len(ups))
+	for _, c := range calls {
+		fmt.Fprintf(env.Stderr, "%s %s (%d findings) %s\n", c.Region, c.Op, len(c.FindingIDs), c.Input)
+	}
 	return nil
 }
