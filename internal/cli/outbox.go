@@ -46,7 +46,7 @@ func outboxList(ctx context.Context, env *Env, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	_, st, _, code, ok := pf.open(ctx, env, "outbox list", true)
+	_, st, _, code, ok := pf.open(ctx, env, "outbox list", false)
 	if !ok {
 		return code
 	}
