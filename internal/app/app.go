@@ -96,6 +96,7 @@ func Templates(ps *policy.Set) (*tmpl.Set, error) {
 
 // Receivers builds every receiver of the policy repo, and their limits.
 func Receivers(o Options) (map[string]notify.Receiver, map[string]outbox.Limit, error) {
+	Register()
 	o.defaults()
 	ts, err := Templates(o.Policy)
 	if err != nil {

@@ -31,7 +31,6 @@ import (
 // Type is the receiver type name.
 const Type = "email"
 
-func init() { notify.Register(Type, New) }
 
 // Receiver sends notifications by SMTP.
 type Receiver struct {

@@ -23,7 +23,6 @@ import (
 // Type is the receiver type name.
 const Type = "jira"
 
-func init() { notify.Register(Type, New) }
 
 // Limits Jira puts on fields.
 const (

@@ -55,7 +55,6 @@ const Type = "pagerduty"
 // DefaultURL is the Events API v2 endpoint.
 const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
 
-func init() { notify.Register(Type, New) }
 
 // Receiver sends events to PagerDuty.
 type Receiver struct {

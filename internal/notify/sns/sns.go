@@ -32,7 +32,6 @@ import (
 // Type is the receiver type name.
 const Type = "sns"
 
-func init() { notify.Register(Type, New) }
 
 // SNS limits.
 const (

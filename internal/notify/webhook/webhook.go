@@ -91,7 +91,6 @@ const Type = "webhook"
 // Version is the body's format version.
 const Version = 1
 
-func init() { notify.Register(Type, New) }
 
 // Receiver posts messages to a webhook.
 type Receiver struct {
