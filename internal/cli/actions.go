@@ -15,16 +15,15 @@ import (
 	"github.com/wardenhq/warden/internal/act"
 	"github.com/wardenhq/warden/internal/app"
 	"github.com/wardenhq/warden/internal/notify"
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/secret"
 	"github.com/wardenhq/warden/internal/store"
 )
 
 // remediationCreds builds the credentials provider of remediation runs
 // (internal/awscred: assume remediation.role_name in the finding's
-// account). While it is nil, `warden actions run` runs nothing and says
-// that no provider is configured.
-var remediationCreds func(ctx context.Context, ps *policy.Set) (act.CredsFunc, error)
+// account). Tests replace it; nil runs nothing and says that no provider
+// is configured.
+var remediationCreds = app.RemediationCreds
 
 const actionsUsage = `Usage: warden actions list|approve|deny|cancel|run [flags]
 
@@ -289,7 +288,7 @@ func actionsRun(ctx context.Context, env *Env, args []string) int {
 		Secrets: secret.New(secret.Options{AWS: engineAWS, BaseDir: ps.Dir, Clock: clock}),
 	}
 	if remediationCreds != nil {
-		creds, err := remediationCreds(ctx, ps)
+		creds, err := remediationCreds(ctx, ps, engineAWS, r.Secrets)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "warden actions run:", err)
 			return ExitUsage

@@ -18,6 +18,7 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/remediate"
+	"github.com/wardenhq/warden/internal/secret"
 	"github.com/wardenhq/warden/internal/store"
 )
 
@@ -199,7 +200,7 @@ func TestActionsRunOnce(t *testing.T) {
 	// CLI test binary registers none), so the auto job fails for good and
 	// says so; the delayed and waiting ones are not due.
 	var sessions []string
-	remediationCreds = func(ctx context.Context, ps *policy.Set) (act.CredsFunc, error) {
+	remediationCreds = func(ctx context.Context, ps *policy.Set, _ func(context.Context) (aws.Config, error), _ secret.Resolver) (act.CredsFunc, error) {
 		return func(ctx context.Context, accountID, region, session string) (aws.Config, error) {
 			sessions = append(sessions, session)
 			return aws.Config{Region: region}, nil

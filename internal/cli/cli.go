@@ -46,6 +46,7 @@ func commands() []command {
 		{"audit", "audit verify|export: check or export the hash-chained decision log", runAudit},
 		{"notify", "notify test RECEIVER: send a test message to one receiver", runNotify},
 		{"template", "template render: show a receiver's message for a finding file", runTemplate},
+		{"actions", "actions list|approve|deny|cancel|run: pending remediations", runActions},
 		{"outbox", "outbox list|retry|drop|deliver: the durable queue of notifications", runOutbox},
 		{"bench", "generate findings and measure the whole pipeline", runBench},
 		{"version", "print the version", runVersion},

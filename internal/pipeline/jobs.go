@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wardenhq/warden/internal/act"
 	"github.com/wardenhq/warden/internal/decide"
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/notify"
@@ -32,24 +33,11 @@ func jobsFor(ps *policy.Set, matched []*policy.CompiledRule, rec *decide.Record,
 			pending = append(pending, a)
 			continue
 		}
-		req := RemediationRequest(rec, f, a)
-		p, err := json.Marshal(req)
-		if err != nil {
-			return nil, fmt.Errorf("encoding remediation request for %s: %w", rec.FindingID, err)
+		j, ok := act.NewJob(*a, RemediationRequest(rec, f, a), now)
+		if !ok {
+			return nil, fmt.Errorf("remediation %s for %s: mode %q has no job", a.Playbook, rec.FindingID, a.Mode)
 		}
-		j := store.Job{Kind: store.JobRemediate, Status: store.JobPending, FindingID: rec.FindingID, Target: a.Playbook,
-			Due: now, Payload: p, Requester: "rule:" + a.Rule, Created: now, Updated: now}
-		switch a.Mode {
-		case "delay":
-			if a.NotBefore != nil {
-				j.Due = *a.NotBefore
-			}
-			pending = append(pending, a)
-		case "approval":
-			j.Status = store.JobWaiting
-			if a.Expires != nil {
-				j.Expires = *a.Expires
-			}
+		if a.Mode != "auto" {
 			pending = append(pending, a)
 		}
 		jobs = append(jobs, j)
