@@ -82,6 +82,55 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	windows map[string][]time.Time // receiver → send times in the last minute
+
+	// Outcomes are committed in batches of commitEvery (one transaction
+	// for many messages instead of one each): a crash loses at most the
+	// last batch's records, and those messages are sent once more.
+	bufMu   sync.Mutex
+	bufJobs []store.JobUpdate
+	bufRefs []store.Ref
+	refs    map[string]map[string]string // receiver → finding id → ref, prefetched per pass
+	flushed map[string]time.Time         // receiver|group → last send, prefetched per pass
+}
+
+// commitEvery is how many job outcomes are committed together.
+const commitEvery = 64
+
+// record queues job updates and refs; they are committed when the buffer
+// is full and at the end of the pass.
+func (d *Dispatcher) record(ctx context.Context, ups []store.JobUpdate, refs []store.Ref) error {
+	d.bufMu.Lock()
+	defer d.bufMu.Unlock()
+	d.bufJobs = append(d.bufJobs, ups...)
+	d.bufRefs = append(d.bufRefs, refs...)
+	if len(d.bufJobs) < commitEvery {
+		return nil
+	}
+	return d.commitLocked(ctx)
+}
+
+// commit writes what record queued.
+func (d *Dispatcher) commit(ctx context.Context) error {
+	d.bufMu.Lock()
+	defer d.bufMu.Unlock()
+	return d.commitLocked(ctx)
+}
+
+func (d *Dispatcher) commitLocked(ctx context.Context) error {
+	// Refs first: if the job update then fails, the message is sent again
+	// with the reference known (a Jira comment instead of a second issue).
+	if len(d.bufRefs) > 0 {
+		if err := d.Store.SetRefs(ctx, d.bufRefs); err != nil {
+			return fmt.Errorf("recording receiver references: %w", err)
+		}
+	}
+	if len(d.bufJobs) > 0 {
+		if err := d.Store.UpdateJobs(ctx, d.bufJobs); err != nil {
+			return fmt.Errorf("recording delivery of %d outbox jobs: %w", len(d.bufJobs), err)
+		}
+	}
+	d.bufJobs, d.bufRefs = d.bufJobs[:0], d.bufRefs[:0]
+	return nil
 }
 
 // Stats count one pass.
@@ -184,6 +233,9 @@ func (d *Dispatcher) RunDue(ctx context.Context) (Stats, error) {
 			}
 		}
 	}
+	if err := d.prefetch(ctx, groups); err != nil {
+		return Stats{}, err
+	}
 	// Groups run in parallel up to each receiver's concurrency.
 	var (
 		total Stats
@@ -218,6 +270,9 @@ func (d *Dispatcher) RunDue(ctx context.Context) (Stats, error) {
 		}()
 	}
 	wg.Wait()
+	if err := d.commit(ctx); err != nil && first == nil {
+		first = err
+	}
 	if first != nil {
 		return total, first
 	}
@@ -227,6 +282,45 @@ func (d *Dispatcher) RunDue(ctx context.Context) (Stats, error) {
 	}
 	total.Remaining = len(open)
 	return total, nil
+}
+
+// prefetch reads, for the pass, the receivers' references of the due
+// findings and the last send time of the due groups: two queries per
+// receiver instead of two per message.
+func (d *Dispatcher) prefetch(ctx context.Context, groups map[[2]string]*group) error {
+	ids := map[string][]string{}
+	var keys []string
+	for _, g := range groups {
+		for _, j := range g.jobs {
+			ids[g.receiver] = append(ids[g.receiver], j.FindingID)
+		}
+		if g.key != "" {
+			keys = append(keys, g.receiver+"|"+g.key)
+		}
+	}
+	d.refs = map[string]map[string]string{}
+	for rcv, list := range ids {
+		refs, err := d.Store.Refs(ctx, rcv, list)
+		if err != nil {
+			return fmt.Errorf("reading receiver references: %w", err)
+		}
+		m := make(map[string]string, len(refs))
+		for id, r := range refs {
+			m[id] = r.Value
+		}
+		d.refs[rcv] = m
+	}
+	d.flushed = map[string]time.Time{}
+	if len(keys) > 0 {
+		refs, err := d.Store.Refs(ctx, FlushTarget, keys)
+		if err != nil {
+			return fmt.Errorf("reading group flush times: %w", err)
+		}
+		for k, r := range refs {
+			d.flushed[k] = r.Updated
+		}
+	}
+	return nil
 }
 
 // deliver sends one group as one message. Only store failures are
@@ -296,12 +390,8 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 			}
 		}
 		if g.key != "" && interval > 0 && until.IsZero() {
-			refs, err := d.Store.Refs(ctx, FlushTarget, []string{g.receiver + "|" + g.key})
-			if err != nil {
-				return st, fmt.Errorf("reading group flush time: %w", err)
-			}
-			if r, ok := refs[g.receiver+"|"+g.key]; ok {
-				if next := r.Updated.Add(interval); next.After(now) {
+			if last, ok := d.flushed[g.receiver+"|"+g.key]; ok {
+				if next := last.Add(interval); next.After(now) {
 					until = next
 				}
 			}
@@ -376,16 +466,12 @@ func (d *Dispatcher) message(ctx context.Context, g *group, now time.Time) (*not
 			break
 		}
 	}
-	if len(ids) > 0 {
-		refs, err := d.Store.Refs(ctx, g.receiver, ids)
-		if err != nil {
-			return nil, fmt.Errorf("reading receiver references: %w", err)
-		}
-		for id, r := range refs {
+	for _, id := range ids {
+		if v, ok := d.refs[g.receiver][id]; ok {
 			if msg.Refs == nil {
 				msg.Refs = map[string]string{}
 			}
-			msg.Refs[id] = r.Value
+			msg.Refs[id] = v
 		}
 	}
 	msg.GroupLabels = groupLabels(g.key)
@@ -417,10 +503,8 @@ func (d *Dispatcher) delivered(ctx context.Context, g *group, msg *notify.Messag
 	if g.key != "" {
 		refs = append(refs, store.Ref{FindingID: g.receiver + "|" + g.key, Target: FlushTarget, Value: now.Format(time.RFC3339), Updated: now})
 	}
-	// Refs first: if the job update then fails, the message is sent again
-	// with the reference known (a Jira comment instead of a second issue).
-	if err := d.Store.SetRefs(ctx, refs); err != nil {
-		return fmt.Errorf("recording receiver references: %w", err)
+	if err := d.record(ctx, nil, refs); err != nil {
+		return err
 	}
 	result, _ := json.Marshal(map[string]any{"detail": res.Detail, "refs": res.Refs})
 	d.Log.Info("notification sent", "receiver", g.receiver, "group", g.key, "kind", string(msg.Kind), "findings", len(g.jobs), "detail", res.Detail)
@@ -446,10 +530,7 @@ func (d *Dispatcher) finish(ctx context.Context, jobs []store.Job, status store.
 	if len(ups) > 0 {
 		ups[0].Audit = audit
 	}
-	if err := d.Store.UpdateJobs(ctx, ups); err != nil {
-		return fmt.Errorf("recording delivery of %d outbox jobs: %w", len(jobs), err)
-	}
-	return nil
+	return d.record(ctx, ups, nil)
 }
 
 // reschedule puts jobs back with a new due time; failed counts the
@@ -465,10 +546,7 @@ func (d *Dispatcher) reschedule(ctx context.Context, jobs []store.Job, due time.
 		n.Payload = nil
 		ups[i] = store.JobUpdate{ID: j.ID, From: j.Status, Job: n}
 	}
-	if err := d.Store.UpdateJobs(ctx, ups); err != nil {
-		return fmt.Errorf("rescheduling %d outbox jobs: %w", len(jobs), err)
-	}
-	return nil
+	return d.record(ctx, ups, nil)
 }
 
 // backoff is the wait before retry number attempt (1-based): Backoff ×

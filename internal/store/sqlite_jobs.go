@@ -183,19 +183,38 @@ func (s *SQLite) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 	var prev []byte
 	headRead := false
 	now := s.clock().UnixNano()
+	const upd = `UPDATE jobs SET status = ?, due = ?, expires = ?, attempts = ?, last_error = ?, result = ?,
+	decided_by = ?, decided_at = ?, updated = ?`
+	stmts := map[bool]*sql.Stmt{}
+	stmt := func(withPayload bool) (*sql.Stmt, error) {
+		if st, ok := stmts[withPayload]; ok {
+			return st, nil
+		}
+		q := upd
+		if withPayload {
+			q += `, payload = ?`
+		}
+		st, err := tx.PrepareContext(ctx, q+` WHERE id = ? AND status = ?`)
+		if err != nil {
+			return nil, err
+		}
+		stmts[withPayload] = st
+		return st, nil
+	}
+	var appendRec *sql.Stmt
 	for _, u := range updates {
 		n := u.Job
-		q := `UPDATE jobs SET status = ?, due = ?, expires = ?, attempts = ?, last_error = ?, result = ?,
-	decided_by = ?, decided_at = ?, updated = ?`
 		args := []any{string(n.Status), unixNano(n.Due), unixNano(n.Expires), n.Attempts, n.LastError, nonNil(n.Result),
 			n.DecidedBy, unixNano(n.DecidedAt), unixNano(n.Updated)}
 		if n.Payload != nil {
-			q += `, payload = ?`
 			args = append(args, n.Payload)
 		}
-		q += ` WHERE id = ? AND status = ?`
 		args = append(args, u.ID, string(u.From))
-		res, err := tx.ExecContext(ctx, q, args...)
+		st, err := stmt(n.Payload != nil)
+		if err != nil {
+			return fmt.Errorf("updating job %d: %w", u.ID, err)
+		}
+		res, err := st.ExecContext(stmtCtx, args...)
 		if err != nil {
 			return fmt.Errorf("updating job %d: %w", u.ID, err)
 		}
@@ -214,9 +233,12 @@ func (s *SQLite) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 				}
 				headRead = true
 			}
+			if appendRec == nil {
+				appendRec = tx.StmtContext(ctx, s.append1)
+			}
 			seq++
 			hash := audit.Link(prev, u.Audit)
-			if _, err := tx.ExecContext(ctx, appendSQL, seq, prev, hash, u.Audit, now); err != nil {
+			if _, err := appendRec.ExecContext(stmtCtx, seq, prev, hash, u.Audit, now); err != nil {
 				return fmt.Errorf("appending audit record %d: %w", seq, err)
 			}
 			prev = hash

@@ -49,6 +49,9 @@ func Run(t *testing.T, open Opener) {
 		{"AuditCallbackUsesStore", testAuditCallbackUsesStore},
 		{"SuppressionCounts", testSuppressionCounts},
 		{"Closed", testClosed},
+		{"JobsWithEntries", testJobsWithEntries},
+		{"UpdateJobs", testUpdateJobs},
+		{"RefsAndStates", testRefsAndStates},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
