@@ -31,15 +31,22 @@ func RemediationCreds(ctx context.Context, ps *policy.Set, engine func(context.C
 		mu sync.Mutex
 		p  *awscred.Provider
 	)
-	return func(ctx context.Context, accountID, region, session string) (aws.Config, error) {
+	provider := func(ctx context.Context) (*awscred.Provider, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if p == nil {
 			base, err := engine(ctx)
 			if err != nil {
-				return aws.Config{}, err
+				return nil, err
 			}
 			p = awscred.New(awscred.Options{Base: base, RoleName: rs.RoleName, ExternalID: extID, EngineAccount: rs.EngineAccount})
+		}
+		return p, nil
+	}
+	return func(ctx context.Context, accountID, region, session string) (aws.Config, error) {
+		p, err := provider(ctx)
+		if err != nil {
+			return aws.Config{}, err
 		}
 		return p.Config(ctx, accountID, region, session)
 	}, nil

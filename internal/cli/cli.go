@@ -47,6 +47,8 @@ func commands() []command {
 		{"notify", "notify test RECEIVER: send a test message to one receiver", runNotify},
 		{"template", "template render: show a receiver's message for a finding file", runTemplate},
 		{"actions", "actions list|approve|deny|cancel|run: pending remediations", runActions},
+		{"iam-policy", "print the least-privilege IAM policy of the playbooks the rules use", runIAMPolicy},
+		{"deploy", "deploy member-role: CloudFormation or Terraform for the member-account remediation role", runDeploy},
 		{"outbox", "outbox list|retry|drop|deliver: the durable queue of notifications", runOutbox},
 		{"bench", "generate findings and measure the whole pipeline", runBench},
 		{"version", "print the version", runVersion},
