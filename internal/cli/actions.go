@@ -279,6 +279,7 @@ func actionsRun(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	defer st.Close()
+	app.Register()
 	ks := act.NewKillSwitch(*kill)
 	ks.Log = env.Log
 	engineAWS := app.DefaultAWS()

@@ -3,9 +3,12 @@ package detect
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/finding"
 )
 
 // TestBuiltinFixtures runs the built-in pack over one fixture per case
@@ -30,6 +33,8 @@ func TestBuiltinFixtures(t *testing.T) {
 		s3Policy    = "builtin.s3-bucket-policy-public"
 		s3BPA       = "builtin.s3-bucket-public-access-block-removed"
 		s3AcctBPA   = "builtin.s3-account-public-access-block-removed"
+		tagIsolate  = "builtin.response-tag-isolate"
+		tagMemory   = "builtin.response-tag-memory-capture"
 	)
 	cases := []struct {
 		fixture string
@@ -101,6 +106,14 @@ func TestBuiltinFixtures(t *testing.T) {
 		{"s3-put-bucket-public-access-block-relaxed", []string{s3BPA}},
 		{"s3-put-bucket-public-access-block-all-on", nil},
 		{"s3-delete-account-public-access-block", []string{s3AcctBPA}},
+		// Responses requested by tag (Response=Isolate+MemoryCapture)
+		{"ec2-create-tags-response-isolate-memory", []string{tagIsolate, tagMemory}},
+		{"ec2-create-tags-response-isolate", []string{tagIsolate}},
+		{"ec2-create-tags-response-memory-capture", []string{tagMemory}},
+		{"ec2-create-tags-quarantine", nil}, // ec2-isolate's own tag: no loop
+		{"ec2-create-tags-response-volume-only", nil},
+		{"ec2-create-tags-response-denied", nil},
+		{"ec2-create-tags-response-split", nil}, // key and value in different tags
 	}
 	e := builtinEngine(t)
 	seen := map[string]bool{}
@@ -163,5 +176,33 @@ func TestParseFileStrict(t *testing.T) {
 	_, err = ParseFile("detections-unknown-field.yaml", src)
 	if err == nil || !strings.Contains(err.Error(), "remediaton") {
 		t.Fatalf("ParseFile: got %v, want an error naming the misspelt field", err)
+	}
+}
+
+// TestResponseTagFinding checks the tag-driven response findings: about
+// the instance (ec2-isolate and ssm-capture-memory pick the instance ids
+// among the resources), one finding per instance and detection.
+func TestResponseTagFinding(t *testing.T) {
+	e := builtinEngine(t)
+	fs, err := e.Detect(fixture(t, "ec2-create-tags-response-isolate"), finding.Origin{Source: "test"}, nil)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("Detect: %d findings, %v", len(fs), err)
+	}
+	f := fs[0]
+	want := []finding.Resource{
+		{Type: "AwsEc2Instance", ID: "vol-01111111111111111", Region: "eu-west-1", Partition: "aws"},
+		{Type: "AwsEc2Instance", ID: "i-0abc1234def567890", Region: "eu-west-1", Partition: "aws"},
+	}
+	if !reflect.DeepEqual(f.Resources, want) {
+		t.Errorf("resources %v, want %v", f.Resources, want)
+	}
+	if f.ID != "arn:aws:warden:eu-west-1:111122223333:detection/builtin.response-tag-isolate/vol-01111111111111111,i-0abc1234def567890" {
+		t.Errorf("id %s", f.ID)
+	}
+	if f.Title != "Isolation of vol-01111111111111111, i-0abc1234def567890 requested by tag Response" || f.Severity != finding.SeverityHigh {
+		t.Errorf("title %q severity %v", f.Title, f.Severity)
+	}
+	if f.Actor != "arn:aws:sts::111122223333:assumed-role/IncidentResponder/responder" {
+		t.Errorf("actor %s", f.Actor)
 	}
 }

@@ -81,6 +81,8 @@ type Item struct {
 	// GroupInterval is how long the dispatcher waits after sending a
 	// group before it sends the group again with new items.
 	GroupInterval time.Duration `json:"group_interval,omitempty"`
+	// GroupLabels are the label values of the item's group key.
+	GroupLabels map[string]string `json:"group_labels,omitempty"`
 }
 
 // Payload is the payload of a notify job: one item, or a whole message

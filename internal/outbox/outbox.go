@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -474,25 +473,10 @@ func (d *Dispatcher) message(ctx context.Context, g *group, now time.Time) (*not
 			msg.Refs[id] = v
 		}
 	}
-	msg.GroupLabels = groupLabels(g.key)
+	if g.key != "" {
+		msg.GroupLabels = msg.Items[0].GroupLabels
+	}
 	return msg, nil
-}
-
-// groupLabels recovers the labels of a group key written as
-// "name=value,name=value" (route keys); other keys give none.
-func groupLabels(key string) map[string]string {
-	_, rest, ok := strings.Cut(key, "{")
-	if !ok {
-		return nil
-	}
-	rest = strings.TrimSuffix(rest, "}")
-	out := map[string]string{}
-	for _, kv := range strings.Split(rest, ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			out[k] = strings.Trim(v, `"`)
-		}
-	}
-	return out
 }
 
 func (d *Dispatcher) delivered(ctx context.Context, g *group, msg *notify.Message, res notify.Result, now time.Time) error {

@@ -28,8 +28,6 @@ import (
 // awsRegion, else the finding's.
 type CloudTrailRestartLogging struct{}
 
-func init() { remediate.Register(CloudTrailRestartLogging{}) }
-
 // Name implements remediate.Playbook.
 func (CloudTrailRestartLogging) Name() string { return "cloudtrail-restart-logging" }
 

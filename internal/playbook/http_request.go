@@ -50,8 +50,6 @@ type HTTPRequest struct {
 	wait func(ctx context.Context, d time.Duration) error
 }
 
-func init() { remediate.Register(HTTPRequest{}) }
-
 // Name implements remediate.Playbook.
 func (HTTPRequest) Name() string { return "http-request" }
 

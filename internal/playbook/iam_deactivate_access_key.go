@@ -27,8 +27,6 @@ import (
 // (iam-quarantine-principal), and root keys only by the root user.
 type IAMDeactivateAccessKey struct{}
 
-func init() { remediate.Register(IAMDeactivateAccessKey{}) }
-
 // Name implements remediate.Playbook.
 func (IAMDeactivateAccessKey) Name() string { return "iam-deactivate-access-key" }
 

@@ -32,8 +32,6 @@ import (
 // why.
 type IAMQuarantinePrincipal struct{}
 
-func init() { remediate.Register(IAMQuarantinePrincipal{}) }
-
 // Name implements remediate.Playbook.
 func (IAMQuarantinePrincipal) Name() string { return "iam-quarantine-principal" }
 

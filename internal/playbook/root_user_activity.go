@@ -33,8 +33,6 @@ import (
 // travels with it.
 type RootUserActivity struct{}
 
-func init() { remediate.Register(RootUserActivity{}) }
-
 // Name implements remediate.Playbook.
 func (RootUserActivity) Name() string { return "root-user-activity" }
 

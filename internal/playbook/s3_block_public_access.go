@@ -26,8 +26,6 @@ import (
 // requestParameters.bucketName, GuardDuty s3BucketDetails, ASFF details).
 type S3BlockPublicAccess struct{}
 
-func init() { remediate.Register(S3BlockPublicAccess{}) }
-
 // Name implements remediate.Playbook.
 func (S3BlockPublicAccess) Name() string { return "s3-block-public-access" }
 

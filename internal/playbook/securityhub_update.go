@@ -26,8 +26,6 @@ import (
 // ProductArn).
 type SecurityHubUpdate struct{}
 
-func init() { remediate.Register(SecurityHubUpdate{}) }
-
 // Name implements remediate.Playbook.
 func (SecurityHubUpdate) Name() string { return "securityhub-update" }
 
