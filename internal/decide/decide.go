@@ -7,7 +7,6 @@ import (
 	"github.com/wardenhq/warden/internal/enrich"
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/policy"
-	"github.com/wardenhq/warden/internal/remediate"
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/suppress"
 	"github.com/wardenhq/warden/internal/track"
@@ -22,6 +21,11 @@ type Input struct {
 	Known   bool // account found in the inventory
 	Now     time.Time
 	DryRun  bool
+	// Notified, when not nil, lists the receivers that were sent a
+	// message about this finding before (the outbox's notify jobs). A
+	// resolution is sent to exactly these; without it the receivers are
+	// worked out again from the rules and routes (see planResolved).
+	Notified []string
 }
 
 // Decide makes the decision for one finding version and returns the record
@@ -29,11 +33,10 @@ type Input struct {
 func Decide(ps *policy.Set, in Input) (Record, store.State) {
 	f := in.Finding
 	fp := f.Fingerprint()
-	reason := track.Evaluate(in.Prev, f, fp, in.Now, ps.RenotifyAfter(f.Severity))
 	rec := Record{
 		FindingID: f.ID, Product: f.Product, Format: f.Format, Title: f.Title,
 		AccountID: f.AccountID, Region: f.Region, Severity: f.Severity, ResourceID: f.ResourceID(),
-		Reason: string(reason), MatchedRules: make([]string, 0, len(in.Matched)),
+		MatchedRules: make([]string, 0, len(in.Matched)),
 		Enrichment:   enrich.ContextOf(in.Account, in.Known),
 		Actions:      []Action{},
 		Fingerprint:  fp,
@@ -43,7 +46,7 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 	}
 	// ignore: true drops the finding unless an earlier matching rule
 	// already routes it somewhere (evaluation order decides, as for tier).
-	ignore, routed := false, false
+	ignore, routed, remediates := false, false, false
 	for _, r := range in.Matched {
 		rec.MatchedRules = append(rec.MatchedRules, r.ID)
 		if rec.Tier == 0 && r.Tier != 0 {
@@ -53,6 +56,7 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 			ignore = true
 		}
 		routed = routed || len(r.Notify) > 0 || r.Remediate != nil
+		remediates = remediates || r.Remediate != nil
 	}
 	if rec.Tier == 0 {
 		rec.Tier = ps.Settings.Default.Tier
@@ -62,8 +66,14 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 	for _, e := range expired {
 		rec.Notes = append(rec.Notes, fmt.Sprintf("accepted risk %s (%s) expired on %s and no longer suppresses this finding", e.Rule, e.Ticket, e.Expires))
 	}
-
 	prev := in.Prev
+	rec.SLA = slaOf(ps, f.Severity, prev, in.Now, !f.Resolved() && active == nil)
+
+	p := newPlanner(ps, &rec, in)
+	reason := track.Evaluate(prev, f, fp, in.Now, p.renotifyPeriod())
+	rec.Reason = string(reason)
+	p.facts.Reason = rec.Reason
+
 	repeat := func(v Verdict) bool { // same decision as last time, nothing new
 		return prev != nil && prev.LastVerdict == string(v) && (reason == track.Duplicate || reason == track.Changed || reason == track.RenotifyDue)
 	}
@@ -74,6 +84,8 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 		rec.Verdict = Resolved
 		if reason == track.Duplicate {
 			rec.Verdict = Duplicate
+		} else if prev != nil && !prev.LastNotified.IsZero() && prev.Status != store.StatusResolved {
+			p.planResolved()
 		}
 	case active != nil:
 		status = store.StatusSuppressed
@@ -93,18 +105,23 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 			rec.Reason = "suppression_removed"
 			rec.Notes = append(rec.Notes, fmt.Sprintf("accepted risk %s no longer matches this finding", prev.SuppressedBy))
 		}
-		plan(ps, &rec, in, true)
+		p.facts.Reason = rec.Reason
+		p.planFiring(Reopened, true)
 	case reason == track.Reopened:
 		rec.Verdict = Reopened
-		plan(ps, &rec, in, true)
+		p.planFiring(Reopened, true)
 	case reason == track.Escalated:
 		rec.Verdict = Escalate
 		rec.Notes = append(rec.Notes, fmt.Sprintf("severity rose from %s to %s", prev.Severity, f.Severity))
-		plan(ps, &rec, in, true)
+		p.planFiring(Escalate, true)
 	case reason == track.New || !notifiedBefore(prev):
 		// First sight, or tracked but never routed anywhere (ignored under
 		// an older policy): decide afresh.
-		plan(ps, &rec, in, true)
+		v := Notify
+		if remediates {
+			v = Remediate
+		}
+		p.planFiring(v, true)
 		rec.Verdict = Notify
 		if hasRemediation(rec.Actions) {
 			rec.Verdict = Remediate
@@ -116,9 +133,11 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 			}
 		}
 	case reason == track.RenotifyDue:
-		plan(ps, &rec, in, false)
 		rec.Verdict = Notify
 		rec.Notes = append(rec.Notes, fmt.Sprintf("still active; last notified %s", prev.LastNotified.UTC().Format(time.RFC3339)))
+		if p.planRenotify() {
+			rec.Verdict = Escalate
+		}
 		if len(rec.Actions) == 0 {
 			rec.Verdict = Duplicate
 		}
@@ -140,8 +159,11 @@ func Decide(ps *policy.Set, in Input) (Record, store.State) {
 	if active != nil {
 		st.SuppressedBy = active.Rule
 	}
+	// Resolution messages do not count as notifications: notify_count
+	// counts the messages about the finding being open (escalation
+	// counts re-notifications from it).
 	for _, a := range rec.Actions {
-		if a.Type == ActionNotify {
+		if a.Type == ActionNotify && a.Kind != KindResolved {
 			st.LastNotified = in.Now
 			st.NotifyCount++
 			break
@@ -183,59 +205,6 @@ func hasRemediation(actions []Action) bool {
 		}
 	}
 	return false
-}
-
-// plan adds the notifications and, when withRemediation, the remediations
-// the matched rules ask for. Rules that set no receivers fall back to the
-// default route, except at tier 1 (remediate and archive: tell nobody
-// unless a rule says so).
-func plan(ps *policy.Set, rec *Record, in Input, withRemediation bool) {
-	status := StatusPlanned
-	if in.DryRun {
-		status = StatusDryRun
-	}
-	seen := map[string]bool{}
-	for _, r := range in.Matched {
-		for _, n := range r.Notify {
-			if !seen[n] {
-				seen[n] = true
-				rec.Actions = append(rec.Actions, Action{Type: ActionNotify, Receiver: n, Mode: string(policy.ModeAuto), Status: status, Rule: r.ID})
-			}
-		}
-	}
-	if len(seen) == 0 && rec.Tier != 1 {
-		for _, n := range ps.Settings.Default.Notify {
-			rec.Actions = append(rec.Actions, Action{Type: ActionNotify, Receiver: n, Mode: string(policy.ModeAuto), Status: status})
-		}
-	}
-	if !withRemediation {
-		return
-	}
-	env := rec.Enrichment.Environment
-	for _, r := range in.Matched {
-		if r.Remediate == nil {
-			continue
-		}
-		spec, _ := remediate.Lookup(r.Remediate.Playbook)
-		mode := ps.ModeFor(env, spec.Destructive)
-		if want := r.Remediate.Mode; want != "" {
-			if want.Strictness() >= mode.Strictness() {
-				mode = want
-			} else {
-				rec.Notes = append(rec.Notes, fmt.Sprintf("rule %s asks for %s but the strategy matrix requires %s for %s playbooks in %s", r.ID, want, mode, destructiveWord(spec.Destructive), env))
-			}
-		}
-		a := Action{Type: ActionRemediate, Playbook: spec.Name, Destructive: spec.Destructive, Mode: string(mode), Status: status, Rule: r.ID, Params: r.Remediate.Params}
-		switch mode {
-		case policy.ModeDelay:
-			t := in.Now.Add(time.Duration(ps.Settings.Strategy.Delay))
-			a.NotBefore = &t
-		case policy.ModeApproval:
-			t := in.Now.Add(time.Duration(ps.Settings.Strategy.ApprovalTimeout))
-			a.Expires = &t
-		}
-		rec.Actions = append(rec.Actions, a)
-	}
 }
 
 func destructiveWord(d bool) string {

@@ -110,7 +110,7 @@ func TestDecideSequences(t *testing.T) {
 		}},
 		{"resolve then reopen", []step{
 			{0, plain, "notify/new tier=3 rules= actions=notify:sec"},
-			{day, archived(plain), "resolved/resolved tier=3 rules= actions="},
+			{day, archived(plain), "resolved/resolved tier=3 rules= actions=notify:sec"},
 			{2 * day, archived(plain), "duplicate/duplicate tier=3 rules= actions="},
 			{3 * day, plain, "reopened/reopened tier=3 rules= actions=notify:sec"},
 		}},

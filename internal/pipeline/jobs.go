@@ -47,8 +47,13 @@ func jobsFor(ps *policy.Set, matched []*policy.CompiledRule, rec *decide.Record,
 		if !planned(a) || a.Type != decide.ActionNotify {
 			continue
 		}
-		it := notify.NewItem(itemKind(rec), rec, f)
-		if len(pending) > 0 {
+		kind := notify.Kind(a.Kind)
+		if kind == "" {
+			kind = itemKind(rec)
+		}
+		it := notify.NewItem(kind, rec, f)
+		it.Route, it.GroupInterval, it.GroupLabels = a.Route, time.Duration(a.GroupInterval), a.GroupLabels
+		if len(pending) > 0 && kind != notify.KindResolved {
 			p := pending[0]
 			it.Action = &notify.ActionInfo{Playbook: p.Playbook, Mode: p.Mode, Destructive: p.Destructive, Status: "planned"}
 			if p.NotBefore != nil {
@@ -63,7 +68,7 @@ func jobsFor(ps *policy.Set, matched []*policy.CompiledRule, rec *decide.Record,
 			return nil, fmt.Errorf("encoding outbox item for %s: %w", rec.FindingID, err)
 		}
 		jobs = append(jobs, store.Job{Kind: store.JobNotify, Status: store.JobPending, FindingID: rec.FindingID, Target: a.Receiver,
-			Due: now, Payload: payload, Requester: requester(a.Rule), Created: now, Updated: now})
+			Group: a.Group, Due: a.Due(now), Payload: payload, Requester: requester(a), Created: now, Updated: now})
 	}
 	return jobs, nil
 }
@@ -74,11 +79,16 @@ func planned(a *decide.Action) bool {
 	return a.Status == decide.StatusPlanned || a.Status == decide.StatusDryRun
 }
 
-func requester(rule string) string {
-	if rule == "" {
-		return "route:default"
+// requester names what asked for a message: a rule's notify list or a
+// route of the routing tree.
+func requester(a *decide.Action) string {
+	switch {
+	case a.Rule != "":
+		return "rule:" + a.Rule
+	case a.Route != "":
+		return "route:" + a.Route
 	}
-	return "rule:" + rule
+	return "route:default"
 }
 
 // itemKind is the message kind of a decision.

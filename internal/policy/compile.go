@@ -14,6 +14,7 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/pattern"
 	"github.com/wardenhq/warden/internal/remediate"
+	"github.com/wardenhq/warden/internal/route"
 )
 
 // Set is a compiled policy repo. It is immutable and safe for concurrent
@@ -25,6 +26,9 @@ type Set struct {
 	Inventory *enrich.Inventory
 	Rules     []*CompiledRule
 	Receivers map[string]Receiver
+	// Routes is the notification routing tree (routes.yaml, or the
+	// default route of warden.yaml when the repo has none). Never nil.
+	Routes *route.Tree
 	// Detect runs the enabled detections (built-in pack and the repo's).
 	Detect     *detect.Engine
 	Detections []SourcedDetection
@@ -53,6 +57,7 @@ func Compile(r *Repo) (*Set, error) {
 	s.Inventory = enrich.NewInventory(r.Inventory.Accounts)
 	compileReceivers(r, s, add)
 	compileSettings(r, s, add)
+	compileRoutes(r, s, add)
 
 	b := pattern.NewBuilder()
 	seen := map[string]string{}

@@ -3,43 +3,19 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wardenhq/warden/internal/route"
 )
 
-// Duration is a time.Duration written as "15d", "36h", "90m".
-type Duration time.Duration
+// Duration is a time.Duration written as "15d", "36h", "90m". It is
+// defined in package route (the routing tree, which this package compiles,
+// needs it and cannot import this package).
+type Duration = route.Duration
 
 // ParseDuration accepts Go durations plus a "d" (24h) unit.
-func ParseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, "d") {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("invalid duration %q (want e.g. 15d, 36h, 90m)", s)
-		}
-		return Duration(time.Duration(n * float64(24*time.Hour))), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid duration %q (want e.g. 15d, 36h, 90m)", s)
-	}
-	return Duration(d), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func ParseDuration(s string) (Duration, error) { return route.ParseDuration(s) }
 
 // Date is a calendar date (YYYY-MM-DD), the end of which is the moment an
 // accepted risk expires.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/wardenhq/warden/internal/detect"
+	"github.com/wardenhq/warden/internal/route"
 )
 
 // File names and folders of a policy repo.
@@ -17,6 +18,7 @@ const (
 	SettingsFile  = "warden.yaml"
 	AccountsFile  = "accounts.yaml"
 	ReceiversFile = "receivers.yaml"
+	RoutesFile    = "routes.yaml"
 	RulesDir      = "rules"
 	DetectionsDir = "detections"
 	TestsDir      = "tests"
@@ -24,11 +26,13 @@ const (
 
 // Repo is a policy repo as read from disk, before compilation.
 type Repo struct {
-	Dir        string
-	Commit     string
-	Settings   Settings
-	Inventory  Inventory
-	Receivers  []Receiver
+	Dir       string
+	Commit    string
+	Settings  Settings
+	Inventory Inventory
+	Receivers []Receiver
+	// Routes is routes.yaml; nil when the repo has none.
+	Routes     *route.File
 	Rules      []SourcedRule
 	Detections []SourcedDetection
 
@@ -98,6 +102,11 @@ func read(dir string) (*Repo, error) {
 	var recv ReceiverFile
 	load(ReceiversFile, kindReceivers, &recv, false)
 	r.Receivers = recv.Receivers
+	var routes route.File
+	load(RoutesFile, kindRoutes, &routes, false)
+	if r.files[RoutesFile] != nil {
+		r.Routes = &routes
+	}
 
 	ruleFiles, err := yamlFiles(dir, RulesDir)
 	if err != nil {

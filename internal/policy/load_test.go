@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/enrich"
 	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/route"
+	"github.com/wardenhq/warden/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -16,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // TestLoadErrors checks the exact, positioned error list for each broken
 // repo against testdata/<repo>.golden.
 func TestLoadErrors(t *testing.T) {
-	for _, name := range []string{"bad-refs", "bad-schema", "bad-pattern", "bad-syntax"} {
+	for _, name := range []string{"bad-refs", "bad-schema", "bad-pattern", "bad-syntax", "bad-routes"} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(filepath.Join("testdata", name))
 			if err == nil {
@@ -131,5 +134,55 @@ func TestSchemaCopiesInDocs(t *testing.T) {
 		if err != nil || string(published) != string(embedded) {
 			t.Errorf("docs/schema/%s is missing or stale: copy internal/policy/schema/%s there", e.Name(), e.Name())
 		}
+	}
+}
+
+func TestRoutesWithoutRoutesFile(t *testing.T) {
+	ps := loadGood(t)
+	ms := ps.Routes.Match(route.Map{"finding_id": {"f1"}})
+	if len(ms) != 1 || ms[0].Receiver != "sec" || !ms[0].Root || ms[0].GroupKey != `sec/root{finding_id="f1"}` {
+		t.Errorf("default.notify as the root route: %+v", ms)
+	}
+	if ps.SLA(finding.SeverityHigh) != 0 {
+		t.Error("SLA without sla settings")
+	}
+}
+
+func TestRoutesFile(t *testing.T) {
+	ps, err := Load(filepath.Join("testdata", "good-routes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ps.SLA(finding.SeverityCritical); got != 24*time.Hour {
+		t.Errorf("SLA(CRITICAL) = %v", got)
+	}
+	a, _ := ps.Account("111111111111")
+	f := &route.Facts{FindingID: "f1", Severity: "HIGH", AccountID: a.ID, Account: enrich.ContextOf(a, true)}
+	if ms := ps.Routes.Match(f); len(ms) != 1 || ms[0].RouteID != "prod-pager" || ms[0].Receiver != "pager" {
+		t.Errorf("match: %+v", ms)
+	}
+	noon := time.Date(2026, 11, 25, 12, 30, 0, 0, time.UTC)
+	if muted, until := ps.Routes.Muted("prod-pager", noon); !muted || !until.Equal(noon.Add(30*time.Minute)) {
+		t.Errorf("Muted at lunch = %v %s", muted, until)
+	}
+	// StateFacts: a tracked GuardDuty finding first seen two days ago is
+	// overdue (CRITICAL: 1d) and inhibits a Config finding of its account.
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	st := store.State{ID: "gd", Product: "GuardDuty", AccountID: "111111111111", Severity: finding.SeverityCritical,
+		Status: store.StatusActive, FirstSeen: now.Add(-48 * time.Hour)}
+	src := ps.StateFacts(st, now)
+	if !src.Overdue || src.Account.Owner != "pay@example.com" {
+		t.Errorf("StateFacts = %+v", src)
+	}
+	target := &route.Facts{FindingID: "cfg", Product: "Config", AccountID: "111111111111", Account: enrich.ContextOf(a, true)}
+	if i, ok := ps.Routes.Inhibited(target, []route.Labels{src}); !ok || ps.Routes.InhibitRules()[i].Name != "gd-first" {
+		t.Errorf("not inhibited by an overdue GuardDuty finding")
+	}
+	st.FirstSeen = now.Add(-time.Hour)
+	if _, ok := ps.Routes.Inhibited(target, []route.Labels{ps.StateFacts(st, now)}); ok {
+		t.Errorf("inhibited by a GuardDuty finding that is not overdue")
+	}
+	if d := ps.Routes.Digests(); len(d) != 1 || !d[0].Next(now).Equal(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("digests: %+v", d)
 	}
 }

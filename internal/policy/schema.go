@@ -31,6 +31,7 @@ const (
 	kindReceivers  = "receivers"
 	kindDetections = "detections"
 	kindTests      = "tests"
+	kindRoutes     = "routes"
 )
 
 var (
@@ -69,7 +70,7 @@ func compiledSchemas() (map[string]*jsonschema.Schema, error) {
 			}
 		}
 		schemas = map[string]*jsonschema.Schema{}
-		for _, k := range []string{kindSettings, kindAccounts, kindRules, kindReceivers, kindDetections, kindTests} {
+		for _, k := range []string{kindSettings, kindAccounts, kindRules, kindReceivers, kindDetections, kindTests, kindRoutes} {
 			s, err := c.Compile(schemaBase + k + ".schema.json")
 			if err != nil {
 				schemaErr = fmt.Errorf("compiling embedded schema %s: %w", k, err)

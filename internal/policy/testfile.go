@@ -67,6 +67,36 @@ type Expectation struct {
 	// ExpiredSuppressions are the rule ids of matched accepted risks that
 	// have expired.
 	ExpiredSuppressions *[]string `yaml:"expired_suppressions" json:"expired_suppressions,omitempty"`
+	// Notify is the exact list of notify actions, in order, each checked
+	// on the fields it gives.
+	Notify *[]NotifyExp `yaml:"notify" json:"notify,omitempty"`
+	// SLA checks the decision's service level.
+	SLA *SLAExp `yaml:"sla" json:"sla,omitempty"`
+	// Inhibited says whether the decision's messages would be held back by
+	// an inhibit rule, given the findings active in the test's state after
+	// the input (as the dispatcher checks before sending); InhibitedBy
+	// names the rule (its name, else its index in inhibit_rules).
+	Inhibited   *bool  `yaml:"inhibited" json:"inhibited,omitempty"`
+	InhibitedBy string `yaml:"inhibited_by" json:"inhibited_by,omitempty"`
+}
+
+// NotifyExp is an expected notification.
+type NotifyExp struct {
+	Receiver    string            `yaml:"receiver" json:"receiver"`
+	Kind        string            `yaml:"kind" json:"kind,omitempty"`
+	Route       *string           `yaml:"route" json:"route,omitempty"`
+	Group       string            `yaml:"group" json:"group,omitempty"`
+	GroupLabels map[string]string `yaml:"group_labels" json:"group_labels,omitempty"`
+	GroupWait   *Duration         `yaml:"group_wait" json:"group_wait,omitempty"`
+	// NotBefore is when a muted route lets the message go ("" : checks
+	// that it is not held).
+	NotBefore *string `yaml:"not_before" json:"not_before,omitempty"`
+}
+
+// SLAExp is an expected service level; fields left out are not checked.
+type SLAExp struct {
+	Due     string `yaml:"due" json:"due,omitempty"`
+	Overdue *bool  `yaml:"overdue" json:"overdue,omitempty"`
 }
 
 // PlaybookExp is an expected remediation.
@@ -115,6 +145,26 @@ func ReadTests(dir string) ([]TestFile, error) {
 			}
 			if _, _, err := tf.Tests[i].Clock(&tf); err != nil {
 				errs = append(errs, f.at([]string{"tests", strconv.Itoa(i), "now"}, "now: want RFC 3339 time: %v", err))
+			}
+			for j, e := range tf.Tests[i].Expect {
+				at := func(p ...string) []string {
+					return append([]string{"tests", strconv.Itoa(i), "expect", strconv.Itoa(j)}, p...)
+				}
+				if e.SLA != nil && e.SLA.Due != "" {
+					if _, err := time.Parse(time.RFC3339, e.SLA.Due); err != nil {
+						errs = append(errs, f.at(at("sla", "due"), "due: want RFC 3339 time: %v", err))
+					}
+				}
+				if e.Notify == nil {
+					continue
+				}
+				for k, n := range *e.Notify {
+					if n.NotBefore != nil && *n.NotBefore != "" {
+						if _, err := time.Parse(time.RFC3339, *n.NotBefore); err != nil {
+							errs = append(errs, f.at(at("notify", strconv.Itoa(k), "not_before"), "not_before: want RFC 3339 time: %v", err))
+						}
+					}
+				}
 			}
 			for j, g := range tf.Tests[i].Given {
 				if g.Now == "" {

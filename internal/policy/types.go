@@ -19,6 +19,9 @@ type Settings struct {
 	Remediation RemediationSettings `yaml:"remediation" json:"remediation"`
 	// SecurityHub configures the write-back of decisions to Security Hub.
 	SecurityHub WritebackSettings `yaml:"securityhub" json:"securityhub"`
+	// SLA is how long a finding of each severity may stay open (from
+	// first seen) before it is overdue.
+	SLA map[string]Duration `yaml:"sla" json:"sla,omitempty"`
 }
 
 // NotificationSettings configures delivery of the outbox.

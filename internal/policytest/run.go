@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/pipeline"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/route"
 	"github.com/wardenhq/warden/internal/source"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -110,11 +113,45 @@ func runOne(ctx context.Context, ps *policy.Set, tf *policy.TestFile, tc *policy
 		fails = append(fails, fmt.Sprintf("got %d decisions, want %d", len(recs), len(tc.Expect)))
 	}
 	for i := 0; i < len(recs) && i < len(tc.Expect); i++ {
-		for _, d := range compare(&recs[i], &tc.Expect[i]) {
+		d := compare(&recs[i], &tc.Expect[i])
+		d = append(d, checkInhibition(ctx, ps, st, clock(), &recs[i], &tc.Expect[i])...)
+		for _, d := range d {
 			fails = append(fails, fmt.Sprintf("decision %d (%s): %s", i+1, recs[i].FindingID, d))
 		}
 	}
 	return fails
+}
+
+// checkInhibition asks the routing tree, as the dispatcher does before it
+// sends, whether the decision's messages are inhibited by the findings
+// active in the test's state.
+func checkInhibition(ctx context.Context, ps *policy.Set, st store.Store, now time.Time, r *decide.Record, e *policy.Expectation) []string {
+	if e.Inhibited == nil && e.InhibitedBy == "" {
+		return nil
+	}
+	var active []route.Labels
+	err := st.States(ctx, []store.Status{store.StatusActive}, func(s store.State) error {
+		active = append(active, ps.StateFacts(s, now))
+		return nil
+	})
+	if err != nil {
+		return []string{"reading the test's state: " + err.Error()}
+	}
+	got, by := false, ""
+	if i, ok := ps.Routes.Inhibited(r.Facts(), active); ok {
+		got, by = true, strconv.Itoa(i)
+		if name := ps.Routes.InhibitRules()[i].Name; name != "" {
+			by = name
+		}
+	}
+	var d []string
+	if e.Inhibited != nil && got != *e.Inhibited {
+		d = append(d, fmt.Sprintf("inhibited: got %v (%s), want %v", got, orNone(by), *e.Inhibited))
+	}
+	if e.InhibitedBy != "" && by != e.InhibitedBy {
+		d = append(d, fmt.Sprintf("inhibited_by: got %s, want %s", orNone(by), e.InhibitedBy))
+	}
+	return d
 }
 
 func prefix(p string, l []string) []string {
@@ -181,12 +218,20 @@ func compare(r *decide.Record, e *policy.Expectation) []string {
 	}
 	var receivers []string
 	var playbooks []string
+	var notifies []decide.Action
 	for _, a := range r.Actions {
 		if a.Type == decide.ActionNotify {
 			receivers = append(receivers, a.Receiver)
+			notifies = append(notifies, a)
 		} else {
 			playbooks = append(playbooks, a.Playbook+"/"+a.Mode)
 		}
+	}
+	if e.Notify != nil {
+		d = append(d, compareNotify(notifies, *e.Notify)...)
+	}
+	if e.SLA != nil {
+		d = append(d, compareSLA(r.SLA, e.SLA)...)
 	}
 	if e.Receivers != nil && !slices.Equal(receivers, *e.Receivers) {
 		diff("receivers", list(receivers), list(*e.Receivers))
@@ -207,6 +252,73 @@ func compare(r *decide.Record, e *policy.Expectation) []string {
 		if !slices.Equal(got, want) {
 			diff("playbooks (playbook/mode)", list(playbooks), list(want))
 		}
+	}
+	return d
+}
+
+// compareNotify checks the notify actions against the expected list: the
+// same receivers in the same order, and each given field.
+func compareNotify(got []decide.Action, want []policy.NotifyExp) []string {
+	var gr, wr []string
+	for _, a := range got {
+		gr = append(gr, a.Receiver)
+	}
+	for _, n := range want {
+		wr = append(wr, n.Receiver)
+	}
+	if !slices.Equal(gr, wr) {
+		return []string{fmt.Sprintf("notify (receivers): got %s, want %s", list(gr), list(wr))}
+	}
+	var d []string
+	for i, w := range want {
+		a := got[i]
+		diff := func(field string, g, v any) {
+			d = append(d, fmt.Sprintf("notify[%d] (%s) %s: got %v, want %v", i, a.Receiver, field, g, v))
+		}
+		if w.Kind != "" && a.Kind != w.Kind {
+			diff("kind", a.Kind, w.Kind)
+		}
+		if w.Route != nil && a.Route != *w.Route {
+			diff("route", orNone(a.Route), orNone(*w.Route))
+		}
+		if w.Group != "" && a.Group != w.Group {
+			diff("group", a.Group, w.Group)
+		}
+		if w.GroupLabels != nil && !maps.Equal(a.GroupLabels, w.GroupLabels) {
+			diff("group_labels", a.GroupLabels, w.GroupLabels)
+		}
+		if w.GroupWait != nil && a.GroupWait != *w.GroupWait {
+			diff("group_wait", time.Duration(a.GroupWait), time.Duration(*w.GroupWait))
+		}
+		if w.NotBefore != nil {
+			g := ""
+			if a.NotBefore != nil {
+				g = a.NotBefore.UTC().Format(time.RFC3339)
+			}
+			want := *w.NotBefore
+			if t, err := time.Parse(time.RFC3339, want); err == nil {
+				want = t.UTC().Format(time.RFC3339)
+			}
+			if g != want {
+				diff("not_before", orNone(g), orNone(want))
+			}
+		}
+	}
+	return d
+}
+
+func compareSLA(got *decide.SLA, want *policy.SLAExp) []string {
+	if got == nil {
+		return []string{"sla: the decision has none (no SLA for its severity in warden.yaml)"}
+	}
+	var d []string
+	if want.Due != "" {
+		if t, err := time.Parse(time.RFC3339, want.Due); err == nil && !t.Equal(got.Due) {
+			d = append(d, fmt.Sprintf("sla.due: got %s, want %s", got.Due.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339)))
+		}
+	}
+	if want.Overdue != nil && got.Overdue != *want.Overdue {
+		d = append(d, fmt.Sprintf("sla.overdue: got %v, want %v", got.Overdue, *want.Overdue))
 	}
 	return d
 }
