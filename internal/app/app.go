@@ -131,11 +131,13 @@ func Dispatcher(o Options) (*outbox.Dispatcher, error) {
 		return nil, err
 	}
 	n := o.Policy.Settings.Notifications
-	return &outbox.Dispatcher{
+	d := &outbox.Dispatcher{
 		Store: o.Store, Receivers: rs, Limits: lims, Clock: o.Clock, Log: o.Log,
 		MaxAttempts: n.MaxAttempts, Backoff: time.Duration(n.Backoff), MaxBackoff: time.Duration(n.MaxBackoff),
 		Enrich: EnrichAction(o.Store),
-	}, nil
+	}
+	routeHooks(d, o.Policy, o.Store, o.Clock)
+	return d, nil
 }
 
 // EnrichAction returns the dispatcher hook that fills a message's

@@ -13,6 +13,7 @@ import (
 	"github.com/wardenhq/warden/internal/app"
 	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/outbox"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/writeback"
 )
@@ -192,7 +193,7 @@ func outboxDeliver(ctx context.Context, env *Env, args []string) int {
 	d.Flush = *flush
 	wc := app.Writeback(app.Options{Policy: ps, Store: st, Clock: clock, Log: env.Log}, false)
 	for {
-		stats, err := deliverOnce(ctx, env, d, wc)
+		stats, err := deliverOnce(ctx, env, ps, st, d, wc)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "warden outbox deliver:", err)
 			return ExitRuntime
@@ -213,7 +214,14 @@ func outboxDeliver(ctx context.Context, env *Env, args []string) int {
 
 // deliverOnce runs one pass of the outbox and of the Security Hub
 // write-back, and logs both.
-func deliverOnce(ctx context.Context, env *Env, d *outbox.Dispatcher, wc *writeback.Client) (outbox.Stats, error) {
+func deliverOnce(ctx context.Context, env *Env, ps *policy.Set, st store.Store, d *outbox.Dispatcher, wc *writeback.Client) (outbox.Stats, error) {
+	n, err := app.Digests(ctx, ps, st, d.Clock().UTC())
+	if err != nil {
+		return outbox.Stats{}, err
+	}
+	if n > 0 {
+		env.Log.Info("digests queued", "messages", n)
+	}
 	stats, err := d.RunDue(ctx)
 	if err != nil {
 		return stats, err

@@ -70,7 +70,7 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 		}
 		d.Flush = true
 		wc := app.Writeback(app.Options{Policy: ps, Store: st, Clock: clock, Log: env.Log}, false)
-		if _, err := deliverOnce(ctx, env, d, wc); err != nil {
+		if _, err := deliverOnce(ctx, env, ps, st, d, wc); err != nil {
 			fmt.Fprintln(env.Stderr, "warden process:", err)
 			return ExitRuntime
 		}

@@ -184,9 +184,17 @@ func (p *planner) planResolved() {
 			}
 		}
 		for _, n := range p.in.Notified {
-			if !slices.ContainsFunc(keep, func(t target) bool { return t.Receiver == n }) {
-				keep = append(keep, target{Match: p.ps.Routes.For("", n, p.facts)})
+			if slices.ContainsFunc(keep, func(t target) bool { return t.Receiver == n }) {
+				continue
 			}
+			route := "" // a receiver no route names any more
+			for _, t := range ts {
+				if t.Escalate != nil && t.Escalate.Receiver == n {
+					route = t.RouteID // the escalation receiver of that route
+					break
+				}
+			}
+			keep = append(keep, target{Match: p.ps.Routes.For(route, n, p.facts)})
 		}
 		ts = keep
 	} else {

@@ -75,6 +75,9 @@ type Dispatcher struct {
 	// Enrich, when set, updates an item just before it is rendered (e.g.
 	// the live state of a pending remediation and its approve command).
 	Enrich func(ctx context.Context, it *notify.Item)
+	// Prepare, when set, runs at the start of every pass (e.g. to load
+	// the active findings inhibition rules compare against).
+	Prepare func(ctx context.Context) error
 	// Flush sends groups whose group_wait or group_interval has not
 	// passed yet (one-shot runs: `warden process --deliver`).
 	Flush bool
@@ -188,6 +191,11 @@ type group struct {
 func (d *Dispatcher) RunDue(ctx context.Context) (Stats, error) {
 	d.defaults()
 	now := d.Clock().UTC()
+	if d.Prepare != nil {
+		if err := d.Prepare(ctx); err != nil {
+			return Stats{}, err
+		}
+	}
 	f := store.JobFilter{Kind: store.JobNotify, Status: []store.JobStatus{store.JobPending}}
 	if !d.Flush {
 		f.DueBy = now
@@ -385,6 +393,10 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 		var until time.Time
 		if d.Muted != nil && route != "" {
 			if muted, u := d.Muted(route, now); muted {
+				if u.IsZero() { // muted for good (no active time ahead)
+					st.Skipped += len(g.jobs)
+					return st, d.finish(ctx, g.jobs, store.JobSkipped, "route "+route+" is muted with no active time ahead", now, nil, nil)
+				}
 				until = u
 			}
 		}

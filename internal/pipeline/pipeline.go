@@ -262,6 +262,25 @@ func (p *Pipeline) prepare(batch []source.Record) prepared {
 	return all
 }
 
+// notified returns the receivers that were sent (or are to be sent) a
+// message about the finding, from its outbox jobs.
+func (p *Pipeline) notified(ctx context.Context, id string) ([]string, error) {
+	jobs, err := p.opt.Store.Jobs(ctx, store.JobFilter{Kind: store.JobNotify, FindingID: id,
+		Status: []store.JobStatus{store.JobPending, store.JobDone, store.JobDead}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox of %s: %w", id, err)
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, j := range jobs {
+		if !seen[j.Target] {
+			seen[j.Target] = true
+			out = append(out, j.Target)
+		}
+	}
+	return out, nil
+}
+
 // commit tracks and decides a prepared batch in order, applies it to the
 // store in one transaction and then emits the decisions.
 func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
@@ -291,10 +310,17 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 		if s, ok := states[it.f.ID]; ok {
 			prev = &s
 		}
-		rec, st := decide.Decide(p.opt.Policy, decide.Input{
+		in := decide.Input{
 			Finding: it.f, Prev: prev, Matched: it.matched, Account: it.account, Known: it.known,
 			Now: now, DryRun: p.opt.DryRun,
-		})
+		}
+		if prev != nil && it.f.Resolved() && !prev.LastNotified.IsZero() && prev.Status != store.StatusResolved {
+			// A resolution goes to the receivers that were told.
+			if in.Notified, err = p.notified(ctx, it.f.ID); err != nil {
+				return err
+			}
+		}
+		rec, st := decide.Decide(p.opt.Policy, in)
 		states[it.f.ID] = st // a later version in the same batch sees this one
 		js, err := json.Marshal(&rec)
 		if err != nil {

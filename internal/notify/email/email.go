@@ -31,7 +31,6 @@ import (
 // Type is the receiver type name.
 const Type = "email"
 
-
 // Receiver sends notifications by SMTP.
 type Receiver struct {
 	name string

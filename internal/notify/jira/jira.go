@@ -23,7 +23,6 @@ import (
 // Type is the receiver type name.
 const Type = "jira"
 
-
 // Limits Jira puts on fields.
 const (
 	maxSummary = 255

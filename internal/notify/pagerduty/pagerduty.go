@@ -55,7 +55,6 @@ const Type = "pagerduty"
 // DefaultURL is the Events API v2 endpoint.
 const DefaultURL = "https://events.pagerduty.com/v2/enqueue"
 
-
 // Receiver sends events to PagerDuty.
 type Receiver struct {
 	name       string

@@ -43,7 +43,6 @@ import (
 // Type is the receiver type name.
 const Type = "ses"
 
-
 // Settings are the "ses" receiver's settings.
 type Settings struct {
 	email.Addressing

@@ -47,7 +47,6 @@ const Type = "slack"
 // DefaultAPIURL is chat.postMessage.
 const DefaultAPIURL = "https://slack.com/api/chat.postMessage"
 
-
 // Receiver posts to Slack.
 type Receiver struct {
 	name       string

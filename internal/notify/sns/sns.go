@@ -32,7 +32,6 @@ import (
 // Type is the receiver type name.
 const Type = "sns"
 
-
 // SNS limits.
 const (
 	maxSubject = 99                  // "less than 100 characters"

@@ -38,7 +38,6 @@ import (
 // Type is the receiver type in receivers.yaml.
 const Type = "teams"
 
-
 // Receiver posts cards to a Teams channel.
 type Receiver struct {
 	name       string

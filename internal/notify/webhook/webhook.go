@@ -91,7 +91,6 @@ const Type = "webhook"
 // Version is the body's format version.
 const Version = 1
 
-
 // Receiver posts messages to a webhook.
 type Receiver struct {
 	name      string
