@@ -66,21 +66,25 @@ func (o *Options) defaults() {
 }
 
 // DefaultAWS returns a loader of the SDK's default configuration (env,
-// shared config, container or instance role), loaded once.
+// shared config, container or instance role), loaded once it succeeds.
 func DefaultAWS() func(ctx context.Context) (aws.Config, error) {
 	var (
-		once sync.Once
-		cfg  aws.Config
-		err  error
+		mu     sync.Mutex
+		cfg    aws.Config
+		loaded bool
 	)
 	return func(ctx context.Context) (aws.Config, error) {
-		once.Do(func() {
-			cfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryMode(aws.RetryModeAdaptive))
-			if err != nil {
-				err = fmt.Errorf("loading AWS configuration: %w", err)
-			}
-		})
-		return cfg, err
+		mu.Lock()
+		defer mu.Unlock()
+		if loaded {
+			return cfg, nil
+		}
+		c, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryMode(aws.RetryModeAdaptive))
+		if err != nil { // not kept: a later call tries again
+			return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+		}
+		cfg, loaded = c, true
+		return cfg, nil
 	}
 }
 

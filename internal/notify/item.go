@@ -25,6 +25,9 @@ func NewItem(kind Kind, rec *decide.Record, f *finding.Finding) Item {
 	if len(f.Resources) > 0 {
 		it.ResourceType, it.ResourceTags = f.Resources[0].Type, f.Resources[0].Tags
 	}
+	if rec.SLA != nil {
+		it.SLADue = rec.SLA.Due
+	}
 	return it
 }
 

@@ -337,7 +337,9 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 	rcv, ok := d.Receivers[g.receiver]
 	if !ok {
 		st.Unknown += len(g.jobs)
-		return st, d.finish(ctx, g.jobs, store.JobDead, fmt.Sprintf("receiver %q is not configured in receivers.yaml", g.receiver), now, nil, nil)
+		why := fmt.Sprintf("receiver %q is not configured in receivers.yaml", g.receiver)
+		d.Log.Error("notification dead-lettered", "receiver", g.receiver, "jobs", len(g.jobs), "error", why)
+		return st, d.finish(ctx, g.jobs, store.JobDead, why, now, jobAudit("notification_dead", g.receiver, g.key, g.jobs, why, now), nil)
 	}
 	// Decode payloads; a job whose payload does not decode is dead.
 	var keep []store.Job
@@ -348,7 +350,8 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 				err = errors.New("neither item nor message")
 			}
 			st.Dead++
-			if err := d.finish(ctx, []store.Job{j}, store.JobDead, "undecodable payload: "+err.Error(), now, nil, nil); err != nil {
+			why := "undecodable payload: " + err.Error()
+			if err := d.finish(ctx, []store.Job{j}, store.JobDead, why, now, jobAudit("notification_dead", g.receiver, g.key, []store.Job{j}, why, now), nil); err != nil {
 				return st, err
 			}
 			continue
@@ -368,7 +371,8 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 			if p.Item != nil {
 				if rule, inh := d.Inhibited(ctx, p.Item); inh {
 					st.Skipped++
-					if err := d.finish(ctx, []store.Job{g.jobs[i]}, store.JobSkipped, "inhibited by "+rule, now, nil, nil); err != nil {
+					why := "inhibited by " + rule
+					if err := d.finish(ctx, []store.Job{g.jobs[i]}, store.JobSkipped, why, now, jobAudit("notification_inhibited", g.receiver, g.key, []store.Job{g.jobs[i]}, why, now), nil); err != nil {
 						return st, err
 					}
 					continue
@@ -395,7 +399,8 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 			if muted, u := d.Muted(route, now); muted {
 				if u.IsZero() { // muted for good (no active time ahead)
 					st.Skipped += len(g.jobs)
-					return st, d.finish(ctx, g.jobs, store.JobSkipped, "route "+route+" is muted with no active time ahead", now, nil, nil)
+					why := "route " + route + " is muted with no active time ahead"
+					return st, d.finish(ctx, g.jobs, store.JobSkipped, why, now, jobAudit("notification_muted", g.receiver, g.key, g.jobs, why, now), nil)
 				}
 				until = u
 			}
@@ -422,6 +427,13 @@ func (d *Dispatcher) deliver(ctx context.Context, g *group, now time.Time) (Stat
 		return st, err
 	}
 	res, sendErr := rcv.Send(ctx, msg)
+	if sendErr != nil && len(res.Refs) > 0 {
+		// Part of the message went out (e.g. some Jira issues were made):
+		// keep their references so the retry updates instead of repeating.
+		if err := d.record(ctx, nil, refsOf(g.receiver, res, now)); err != nil {
+			return st, err
+		}
+	}
 	if sendErr == nil {
 		st.Messages++
 		st.Jobs += len(g.jobs)
@@ -491,11 +503,17 @@ func (d *Dispatcher) message(ctx context.Context, g *group, now time.Time) (*not
 	return msg, nil
 }
 
-func (d *Dispatcher) delivered(ctx context.Context, g *group, msg *notify.Message, res notify.Result, now time.Time) error {
+// refsOf returns a send's references as store refs.
+func refsOf(receiver string, res notify.Result, now time.Time) []store.Ref {
 	var refs []store.Ref
 	for id, v := range res.Refs {
-		refs = append(refs, store.Ref{FindingID: id, Target: g.receiver, Value: v, Updated: now})
+		refs = append(refs, store.Ref{FindingID: id, Target: receiver, Value: v, Updated: now})
 	}
+	return refs
+}
+
+func (d *Dispatcher) delivered(ctx context.Context, g *group, msg *notify.Message, res notify.Result, now time.Time) error {
+	refs := refsOf(g.receiver, res, now)
 	if g.key != "" {
 		refs = append(refs, store.Ref{FindingID: g.receiver + "|" + g.key, Target: FlushTarget, Value: now.Format(time.RFC3339), Updated: now})
 	}
@@ -580,6 +598,17 @@ func (d *Dispatcher) take(receiver string, now time.Time) time.Duration {
 	}
 	d.windows[receiver] = append(w, now)
 	return 0
+}
+
+// jobAudit is the audit record of jobs ended without a send.
+func jobAudit(typ, receiver, group string, jobs []store.Job, why string, now time.Time) []byte {
+	ids := make([]int64, len(jobs))
+	fids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i], fids[i] = j.ID, j.FindingID
+	}
+	b, _ := json.Marshal(map[string]any{"type": typ, "receiver": receiver, "group": group, "job_ids": ids, "finding_ids": fids, "error": why, "at": now})
+	return b
 }
 
 // auditRecord is the audit log's record of a delivery or dead letter.

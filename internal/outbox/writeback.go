@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/wardenhq/warden/internal/store"
 	"github.com/wardenhq/warden/internal/writeback"
@@ -44,6 +43,9 @@ func (d *Dispatcher) Writeback(ctx context.Context, c *writeback.Client) (Stats,
 			continue
 		}
 		ups, keep, ids = append(ups, u), append(keep, j), append(ids, j.FindingID)
+	}
+	if err := d.commit(ctx); err != nil { // the undecodable ones
+		return st, err
 	}
 	if err := d.addTickets(ctx, ups, ids); err != nil {
 		return st, err
@@ -127,5 +129,3 @@ func (d *Dispatcher) addTickets(ctx context.Context, ups []writeback.Update, ids
 	}
 	return nil
 }
-
-var _ = time.Second

@@ -24,7 +24,10 @@ func writebackJob(ps *policy.Set, matched []*policy.CompiledRule, rec *decide.Re
 			break
 		}
 	}
-	if !on || f.Format == finding.FormatDetection {
+	// Only findings Security Hub holds (ASFF, OCSF) can be updated there;
+	// native GuardDuty, Config, Trusted Advisor events and detections
+	// carry ids Security Hub does not know.
+	if !on || (f.Format != finding.FormatASFF && f.Format != finding.FormatOCSF) {
 		return store.Job{}, false
 	}
 	var wf string

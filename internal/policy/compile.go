@@ -200,7 +200,9 @@ func isSecretKey(typ, key string) bool {
 			return true
 		}
 	}
-	return urlIsSecret[typ] && strings.Contains(lk, "url")
+	// Slack's api_url is the public API endpoint (overridable for a proxy
+	// or tests), not a credential.
+	return urlIsSecret[typ] && strings.Contains(lk, "url") && lk != "api_url"
 }
 
 // SecretRef reports whether v is a secret reference (env:, file:, ssm:,
@@ -272,14 +274,14 @@ func checkRule(sr SourcedRule, groups map[string]bool, s *Set, at func([]string,
 		}
 	}
 	acts := 0
-	for _, set := range []bool{sr.Suppress != nil, sr.Tier != 0, len(sr.Notify) > 0, sr.Remediate != nil, sr.Ignore} {
+	for _, set := range []bool{sr.Suppress != nil, sr.Tier != 0, len(sr.Notify) > 0, sr.Remediate != nil, sr.Ignore, sr.WriteBack != nil} {
 		if set {
 			acts++
 		}
 	}
 	switch {
 	case acts == 0:
-		at(nil, "rule %s does nothing: set suppress, tier, notify, remediate or ignore", sr.ID)
+		at(nil, "rule %s does nothing: set suppress, tier, notify, remediate, ignore or write_back", sr.ID)
 	case sr.Suppress != nil && (len(sr.Notify) > 0 || sr.Remediate != nil):
 		at([]string{"suppress"}, "rule %s both suppresses and notifies/remediates; split it into two rules", sr.ID)
 	case sr.Suppress != nil && !sr.Suppress.Created.IsZero() && sr.Suppress.Expires.Before(sr.Suppress.Created.Time):

@@ -108,13 +108,18 @@ func render(r notify.Renderer, receiver string, types []string, part string, msg
 }
 
 // messageID is the same for the same message (receiver, kind, group,
-// findings and their versions, time), so a retried send carries the same
-// Message-ID and mail systems that deduplicate on it drop the repeat.
+// findings, their versions and decision times; a digest's title), so a
+// retried send carries the same Message-ID and mail systems that
+// deduplicate on it drop the repeat. The send time is left out: a retry
+// happens later.
 func messageID(receiver string, msg *notify.Message) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d", receiver, msg.Kind, msg.Group, msg.Now.UnixNano())
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", receiver, msg.Kind, msg.Group, msg.Title)
+	if msg.Kind == notify.KindDigest || msg.Kind == notify.KindTest {
+		fmt.Fprintf(h, "\x00%s", msg.Now.UTC().Format("2006-01-02T15"))
+	}
 	for _, it := range msg.Items {
-		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", it.Kind, it.Record.FindingID, it.Record.Fingerprint)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%d", it.Kind, it.Record.FindingID, it.Record.Fingerprint, it.Record.DecidedAt.UnixNano())
 	}
 	return "warden." + hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -79,17 +79,25 @@ func (r *Receiver) deliver(ctx context.Context, from string, rcpts []string, raw
 	defer c.Close()
 	c.CommandTimeout, c.SubmissionTimeout = time.Until(deadline), time.Until(deadline)
 	if r.s.SMTPUsername != "" {
+		user := r.s.SMTPUsername
+		if IsSecretRef(user) { // the user name may be a reference too
+			v, err := r.cfg.Secrets.Resolve(ctx, user)
+			if err != nil {
+				return d, fmt.Errorf("resolving smtp_username: %w", err)
+			}
+			user = v
+		}
 		var auth sasl.Client
 		switch {
 		case c.SupportsAuth(sasl.Plain):
-			auth = sasl.NewPlainClient("", r.s.SMTPUsername, password)
+			auth = sasl.NewPlainClient("", user, password)
 		case c.SupportsAuth(sasl.Login):
-			auth = sasl.NewLoginClient(r.s.SMTPUsername, password)
+			auth = sasl.NewLoginClient(user, password)
 		default:
 			return d, notify.Permanent(fmt.Errorf("%s offers neither AUTH PLAIN nor LOGIN", addr))
 		}
 		if err := c.Auth(auth); err != nil {
-			return d, classify("authenticating to "+addr+" as "+r.s.SMTPUsername, err)
+			return d, classify("authenticating to "+addr+" as "+user, err)
 		}
 	}
 	if err := c.Mail(from, nil); err != nil {
