@@ -268,6 +268,10 @@ func (p *planner) planRemediations() {
 			a.Expires = &t
 		}
 		rec.Actions = append(rec.Actions, a)
+		if tr := ps.Settings.Strategy.TicketReceiver; mode == policy.ModeTicket && tr != "" && p.find(tr) < 0 {
+			// The ticket: the receiver is told what the playbook would do.
+			rec.Actions = append(rec.Actions, Action{Type: ActionNotify, Receiver: tr, Mode: string(policy.ModeAuto), Status: p.status, Rule: r.ID, Kind: KindFiring})
+		}
 	}
 }
 

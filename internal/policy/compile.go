@@ -235,6 +235,17 @@ func compileSettings(r *Repo, s *Set, add func(error)) {
 			add(r.at(SettingsFile, []string{"default", "notify", strconv.Itoa(i)}, "unknown receiver %q (define it in %s)", n, ReceiversFile))
 		}
 	}
+	for _, f := range []struct {
+		path []string
+		name string
+	}{
+		{[]string{"strategy", "ticket_receiver"}, r.Settings.Strategy.TicketReceiver},
+		{[]string{"remediation", "escalate"}, r.Settings.Remediation.Escalate},
+	} {
+		if _, ok := s.Receivers[f.name]; f.name != "" && !ok {
+			add(r.at(SettingsFile, f.path, "unknown receiver %q (define it in %s)", f.name, ReceiversFile))
+		}
+	}
 	if s.Settings.Default.Tier == 0 {
 		s.Settings.Default.Tier = 3
 	}

@@ -118,6 +118,11 @@ type Strategy struct {
 	Delay Duration `yaml:"delay" json:"delay"`
 	// ApprovalTimeout is how long an `approval` action waits for a decision.
 	ApprovalTimeout Duration `yaml:"approval_timeout" json:"approval_timeout"`
+	// TicketReceiver gets a message (an issue, for a jira receiver) for
+	// every remediation in `ticket` mode, with the playbook it proposes.
+	// Without it, ticket-mode remediations are only announced in the
+	// decision's other messages.
+	TicketReceiver string `yaml:"ticket_receiver" json:"ticket_receiver,omitempty"`
 	// Matrix rows are tried in order; the first whose environments contain
 	// the finding account's environment (or "*") applies.
 	Matrix []StrategyRow `yaml:"matrix" json:"matrix"`
