@@ -1,6 +1,10 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/wardenhq/warden/internal/notify"
@@ -11,8 +15,10 @@ import (
 	"github.com/wardenhq/warden/internal/notify/slack"
 	"github.com/wardenhq/warden/internal/notify/sns"
 	"github.com/wardenhq/warden/internal/notify/teams"
+	"github.com/wardenhq/warden/internal/notify/tmpl"
 	"github.com/wardenhq/warden/internal/notify/webhook"
 	"github.com/wardenhq/warden/internal/playbook"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/remediate"
 )
 
@@ -28,6 +34,15 @@ var registerOnce sync.Once
 func Register() { registerOnce.Do(register) }
 
 func register() {
+	policy.CheckReceiver = func(rc policy.Receiver) error {
+		ts, err := tmpl.Default()
+		if err != nil {
+			return err
+		}
+		_, err = notify.New(notify.Config{Name: rc.Name, Type: rc.Type, Settings: rc.Config, Templates: ts, Secrets: noSecrets{}})
+		return unwrapName(err, rc)
+	}
+
 	notify.Register(email.Type, email.New)
 	notify.Register(ses.Type, ses.New)
 	notify.Register(slack.Type, slack.New)
@@ -47,4 +62,25 @@ func register() {
 	remediate.Register(playbook.SecurityHubUpdate{})
 	remediate.Register(playbook.HTTPRequest{})
 	remediate.Register(playbook.RootUserActivity{})
+}
+
+// unwrapName drops the "receiver NAME (TYPE): " prefix notify.New adds:
+// the policy loader names the receiver itself.
+func unwrapName(err error, rc policy.Receiver) error {
+	if err == nil {
+		return nil
+	}
+	prefix := "receiver " + rc.Name + " (" + rc.Type + "): "
+	if msg := err.Error(); strings.HasPrefix(msg, prefix) {
+		return errors.New(strings.TrimPrefix(msg, prefix))
+	}
+	return err
+}
+
+// noSecrets is the resolver receivers get when only their settings are
+// checked: constructors never resolve secrets.
+type noSecrets struct{}
+
+func (noSecrets) Resolve(_ context.Context, ref string) (string, error) {
+	return "", fmt.Errorf("%s: secrets are not resolved while checking settings", ref)
 }

@@ -28,7 +28,12 @@ func WriteRepo(dir string, nRules int, seed uint64) error {
 	files := map[string]string{
 		"warden.yaml":    "version: 1\ndetections: {builtin: true}\ndefault: {tier: 3, notify: [security-team]}\n",
 		"accounts.yaml":  acc.String(),
-		"receivers.yaml": "receivers:\n  - {name: security-team, type: email}\n  - {name: soc-pager, type: pagerduty}\n  - {name: payments-slack, type: slack}\n  - {name: data-slack, type: slack}\n",
+		"receivers.yaml": `receivers:
+  - {name: security-team, type: email, config: {to: [security@example.com], from: warden@example.com, smtp_host: smtp.example.com}}
+  - {name: soc-pager, type: pagerduty, config: {routing_key: env:PD_ROUTING_KEY}}
+  - {name: payments-slack, type: slack, config: {webhook_url: env:SLACK_PAYMENTS}}
+  - {name: data-slack, type: slack, config: {webhook_url: env:SLACK_DATA}}
+`,
 	}
 	var rules strings.Builder
 	rules.WriteString("rules:\n")

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/wardenhq/warden/internal/app"
 )
 
 // Exit codes (docs/CLI.md).
@@ -63,6 +65,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if env.Log == nil {
 		env.Log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
+	app.Register() // receiver types, playbooks, receiver checks at policy load
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr)
 		if len(args) == 0 {

@@ -162,6 +162,12 @@ func compileInventory(r *Repo, add func(error)) map[string]bool {
 // wherever they are nested.
 var secretKeys = []string{"password", "token", "secret", "key", "webhook", "credential"}
 
+// CheckReceiver, when set, checks a receiver's type-specific settings
+// (the receiver packages' own validation, without resolving secrets).
+// The application sets it (internal/app.Register); the policy package
+// cannot import the receivers, which import it.
+var CheckReceiver func(rc Receiver) error
+
 // urlIsSecret lists receiver types whose URL carries the credential
 // (Slack and Teams incoming webhooks).
 var urlIsSecret = map[string]bool{"slack": true, "teams": true}
@@ -223,6 +229,11 @@ func compileReceivers(r *Repo, s *Set, add func(error)) {
 			add(r.at(ReceiversFile, append(p, "name"), "receiver %q defined twice", rc.Name))
 		}
 		s.Receivers[rc.Name] = rc
+		if CheckReceiver != nil {
+			if err := CheckReceiver(rc); err != nil {
+				add(r.at(ReceiversFile, append(p, "config"), "receiver %s (%s): %v", rc.Name, rc.Type, err))
+			}
+		}
 		checkSecrets(rc, append(p, "config"), rc.Config, func(path []string, key string) {
 			add(r.at(ReceiversFile, path, "receiver %s: %s is a secret: give it by reference (env:NAME, file:PATH, ssm:/path, secretsmanager:name), never inline", rc.Name, key))
 		})
