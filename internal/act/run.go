@@ -138,14 +138,19 @@ func (r *Runner) execute(ctx context.Context, pb remediate.Playbook, req *remedi
 			err = fmt.Errorf("playbook %s panicked: %v", req.Playbook, v)
 		}
 	}()
-	var cfg aws.Config
+	cfg := aws.Config{Region: req.Region}
 	session := SessionName(req.JobID, req.Rule, req.FindingID)
-	err = rec.Step("credentials", false, func(s *remediate.Step) error {
-		s.Request = map[string]string{"account_id": req.AccountID, "region": req.Region, "session_name": session}
-		var err error
-		cfg, err = r.Creds(rctx, req.AccountID, req.Region, session)
-		return err
-	})
+	if spec, ok := remediate.Lookup(req.Playbook); ok && len(spec.IAMActions) == 0 {
+		// A playbook that calls no AWS API (http-request) needs no role.
+		err = nil
+	} else {
+		err = rec.Step("credentials", false, func(s *remediate.Step) error {
+			s.Request = map[string]string{"account_id": req.AccountID, "region": req.Region, "session_name": session}
+			var err error
+			cfg, err = r.Creds(rctx, req.AccountID, req.Region, session)
+			return err
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("getting credentials for account %s in %s: %w", req.AccountID, req.Region, err)
 	}

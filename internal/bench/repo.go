@@ -26,8 +26,8 @@ func WriteRepo(dir string, nRules int, seed uint64) error {
 	}
 	acc.WriteString("groups:\n  pci:\n    accounts: [acct-000, acct-002, acct-004]\n  all-prod:\n    select: {environment: [prod]}\n")
 	files := map[string]string{
-		"warden.yaml":    "version: 1\ndetections: {builtin: true}\ndefault: {tier: 3, notify: [security-team]}\n",
-		"accounts.yaml":  acc.String(),
+		"warden.yaml":   "version: 1\ndetections: {builtin: true}\ndefault: {tier: 3, notify: [security-team]}\n",
+		"accounts.yaml": acc.String(),
 		"receivers.yaml": `receivers:
   - {name: security-team, type: email, config: {to: [security@example.com], from: warden@example.com, smtp_host: smtp.example.com}}
   - {name: soc-pager, type: pagerduty, config: {routing_key: env:PD_ROUTING_KEY}}

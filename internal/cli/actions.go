@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/wardenhq/warden/internal/act"
 	"github.com/wardenhq/warden/internal/app"
-	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/secret"
 	"github.com/wardenhq/warden/internal/store"
 )
@@ -285,7 +285,9 @@ func actionsRun(ctx context.Context, env *Env, args []string) int {
 	engineAWS := app.DefaultAWS()
 	r := &act.Runner{
 		Store: st, Policy: ps, Clock: clock, Log: env.Log, Kill: ks, Announce: act.Announcer(st),
-		HTTP:    notify.DefaultHTTPClient(),
+		// Playbooks bound their own calls (http-request: its timeout
+		// parameter); the runner bounds the whole run.
+		HTTP:    &http.Client{Timeout: 5 * time.Minute},
 		Secrets: secret.New(secret.Options{AWS: engineAWS, BaseDir: ps.Dir, Clock: clock}),
 	}
 	if remediationCreds != nil {

@@ -135,8 +135,8 @@ func paramDuration(req *remediate.Request, name string, def time.Duration) (time
 	switch x := v.(type) {
 	case string:
 		var err error
-		if d, err = time.ParseDuration(strings.TrimSpace(x)); err != nil {
-			return 0, fmt.Errorf("params.%s: %q is not a duration (e.g. 30s, 24h)", name, x)
+		if d, err = remediate.ParseDuration(x); err != nil {
+			return 0, fmt.Errorf("params.%s: %w", name, err)
 		}
 	case float64:
 		d = time.Duration(x * float64(time.Second))

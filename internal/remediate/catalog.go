@@ -7,6 +7,9 @@ package remediate
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // ParamType is the type of a playbook parameter.
@@ -202,8 +205,33 @@ func (s Spec) CheckParams(params map[string]any) []error {
 	return errs
 }
 
+// ParseDuration reads a playbook duration parameter: Go durations (30s,
+// 1h30m) and whole days (7d).
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 30s, 24h, 7d)", s)
+	}
+	return d, nil
+}
+
 func typeOK(t ParamType, v any) bool {
 	switch t {
+	case ParamDuration:
+		switch x := v.(type) {
+		case string:
+			_, err := ParseDuration(x)
+			return err == nil
+		case int, int64, uint64, float64: // seconds
+			return true
+		}
+		return false
 	case ParamBool:
 		_, ok := v.(bool)
 		return ok
