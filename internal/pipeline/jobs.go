@@ -1,8 +1,8 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/wardenhq/warden/internal/act"

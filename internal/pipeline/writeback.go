@@ -1,7 +1,7 @@
 package pipeline
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/wardenhq/warden/internal/decide"

@@ -45,6 +45,7 @@ type SQLite struct {
 	append1  *sql.Stmt
 	headStmt *sql.Stmt
 	load     *sql.Stmt // loadChunk ids at once
+	insJob   *sql.Stmt
 	closed   atomic.Bool
 }
 

@@ -13,10 +13,13 @@ import (
 const jobCols = `id, kind, status, finding_id, target, grp, due, expires, attempts, last_error,
 	payload, result, requester, decided_by, decided_at, created, updated`
 
-func insertJob(tx *sql.Tx, j *Job) (int64, error) {
-	res, err := tx.ExecContext(stmtCtx, `INSERT INTO jobs (kind, status, finding_id, target, grp, due, expires, attempts, last_error,
+const insertJobSQL = `INSERT INTO jobs (kind, status, finding_id, target, grp, due, expires, attempts, last_error,
 	payload, result, requester, decided_by, decided_at, created, updated)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertJob runs the prepared insert (tx.StmtContext(ctx, s.insJob)).
+func insertJob(ins *sql.Stmt, j *Job) (int64, error) {
+	res, err := ins.ExecContext(stmtCtx,
 		string(j.Kind), string(j.Status), j.FindingID, j.Target, j.Group, unixNano(j.Due), unixNano(j.Expires),
 		j.Attempts, j.LastError, nonNil(j.Payload), nonNil(j.Result), j.Requester, j.DecidedBy,
 		unixNano(j.DecidedAt), unixNano(j.Created), unixNano(j.Updated))
@@ -144,8 +147,9 @@ func (s *SQLite) EnqueueJobs(ctx context.Context, jobs []Job, auditRec []byte) (
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	ids := make([]int64, len(jobs))
+	ins := tx.StmtContext(ctx, s.insJob)
 	for i := range jobs {
-		if ids[i], err = insertJob(tx, &jobs[i]); err != nil {
+		if ids[i], err = insertJob(ins, &jobs[i]); err != nil {
 			return nil, err
 		}
 	}

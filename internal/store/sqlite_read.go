@@ -31,6 +31,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		{s.w, &s.append1, appendSQL},
 		{s.w, &s.headStmt, headSQL},
 		{s.w, &s.load, loadSQL},
+		{s.w, &s.insJob, insertJobSQL},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.sql)
 		if err != nil {

@@ -85,6 +85,7 @@ func (s *SQLite) apply(ctx context.Context, entries []Entry) error {
 	upsert := tx.StmtContext(ctx, s.upsert)
 	update := tx.StmtContext(ctx, s.update)
 	appendRec := tx.StmtContext(ctx, s.append1)
+	var insJob *sql.Stmt // prepared on first use
 	// Statements run under a context that cannot end (stmtCtx): with a
 	// cancellable one the driver starts a watcher goroutine per statement.
 	// Cancellation is checked every cancelEvery entries instead, and
@@ -102,7 +103,10 @@ func (s *SQLite) apply(ctx context.Context, entries []Entry) error {
 			}
 		}
 		for j := range entries[i].Jobs {
-			id, err := insertJob(tx, &entries[i].Jobs[j])
+			if insJob == nil {
+				insJob = tx.StmtContext(ctx, s.insJob)
+			}
+			id, err := insertJob(insJob, &entries[i].Jobs[j])
 			if err != nil {
 				return err
 			}
