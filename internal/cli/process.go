@@ -20,7 +20,7 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 	dry := fs.Bool("dry-run", false, "decide without changing the state file; actions are marked dry-run")
 	quiet := fs.Bool("summary", false, "print only the summary on stderr, no decisions")
 	deliver := fs.Bool("deliver", false, "then send the outbox now, groups included (one pass; failures are retried by a later `warden outbox deliver`)")
-	showOutbox := fs.Bool("outbox", false, "print the messages and actions this run queued (with --dry-run: what would be sent and run) on stderr")
+	showOutbox := fs.Bool("outbox", false, "print the open messages, remediations and Security Hub calls on stderr (with --dry-run: only what this run would queue)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
