@@ -42,11 +42,9 @@
 // own random token. Another runner therefore sees a claimed job as not
 // due, or finds it finished (the From-pending update fails with
 // store.ErrConflict), or finds its own claim overwritten and backs off.
-// What this cannot close, for want of a compare-and-swap on anything but
-// the status, is two runners reading the same unclaimed job within the
-// same few milliseconds and both claiming and verifying before the other
-// writes; in scale-out deployments the runner therefore runs on the
-// elected replica only, like the other scheduled work (DESIGN §3).
+// The claim itself compares status and attempts (JobUpdate.FromAttempts),
+// so of two runners that read the same unclaimed job at the same moment
+// exactly one claims it; the other gets store.ErrConflict and leaves it.
 //
 // The outcome is written with another update From pending. If the
 // process dies mid-run the lease lapses, the job is due again and the

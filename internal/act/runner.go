@@ -268,16 +268,18 @@ func (r *Runner) claim(ctx context.Context, j *store.Job, p *Payload, writeMode,
 	n.Result = mustJSON(leaseResult{Running: &lease})
 	rec := r.auditBase(j, p, now)
 	rec.Type, rec.Status, rec.Attempt, rec.DryRun = AuditStarted, "running", n.Attempts, dry
-	err := r.Store.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, Job: n, Audit: rec.bytes()}})
+	// Compare-and-swap on status and attempts: of two runners claiming
+	// the same pending job, exactly one bumps its attempts.
+	from := j.Attempts
+	err := r.Store.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, FromAttempts: &from, Job: n, Audit: rec.bytes()}})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return n, err
 		}
 		return n, fmt.Errorf("claiming remediation %d: %w", j.ID, err)
 	}
-	// A claim is a From-pending update that leaves the job pending, so two
-	// runners that read the job at the same moment could both claim it:
-	// the later claim wins the row, and the earlier runner sees that here.
+	// The claim is exclusive; reading it back also catches a person or a
+	// process without the attempts check changing the job in between.
 	cur, err := r.Store.Job(ctx, j.ID)
 	if err != nil {
 		return n, fmt.Errorf("reading back the claim of remediation %d: %w", j.ID, err)
@@ -329,7 +331,10 @@ func (r *Runner) stop(ctx context.Context, j *store.Job, p *Payload, status stor
 	} else {
 		rec.Reason = reason
 	}
-	err := r.Store.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, Job: n, Audit: rec.bytes()}})
+	// Compare-and-swap on status and attempts: of two runners claiming
+	// the same pending job, exactly one bumps its attempts.
+	from := j.Attempts
+	err := r.Store.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, FromAttempts: &from, Job: n, Audit: rec.bytes()}})
 	if errors.Is(err, store.ErrConflict) {
 		st.Conflicts++
 		return nil

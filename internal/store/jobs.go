@@ -143,6 +143,11 @@ func (f JobFilter) Match(j *Job) bool {
 type JobUpdate struct {
 	ID   int64
 	From JobStatus
+	// FromAttempts, when not nil, also requires the job's Attempts to be
+	// this value: a claim that bumps Attempts then wins exactly once even
+	// when the status does not change (two runners claiming one pending
+	// job).
+	FromAttempts *int
 	// Job holds the new values of Status, Due, Expires, Attempts,
 	// LastError, Result, DecidedBy, DecidedAt and Payload (when not nil).
 	// Other fields are ignored.

@@ -127,6 +127,9 @@ func (m *Memory) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 		if j.Status != u.From {
 			return fmt.Errorf("job %d is %s, not %s: %w", u.ID, j.Status, u.From, ErrConflict)
 		}
+		if u.FromAttempts != nil && j.Attempts != *u.FromAttempts {
+			return fmt.Errorf("job %d has %d attempts, not %d: %w", u.ID, j.Attempts, *u.FromAttempts, ErrConflict)
+		}
 	}
 	seq, prev := m.headLocked()
 	for _, u := range updates {

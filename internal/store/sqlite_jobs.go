@@ -189,20 +189,25 @@ func (s *SQLite) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 	now := s.clock().UnixNano()
 	const upd = `UPDATE jobs SET status = ?, due = ?, expires = ?, attempts = ?, last_error = ?, result = ?,
 	decided_by = ?, decided_at = ?, updated = ?`
-	stmts := map[bool]*sql.Stmt{}
-	stmt := func(withPayload bool) (*sql.Stmt, error) {
-		if st, ok := stmts[withPayload]; ok {
+	stmts := map[[2]bool]*sql.Stmt{}
+	stmt := func(withPayload, withAttempts bool) (*sql.Stmt, error) {
+		k := [2]bool{withPayload, withAttempts}
+		if st, ok := stmts[k]; ok {
 			return st, nil
 		}
 		q := upd
 		if withPayload {
 			q += `, payload = ?`
 		}
-		st, err := tx.PrepareContext(ctx, q+` WHERE id = ? AND status = ?`)
+		q += ` WHERE id = ? AND status = ?`
+		if withAttempts {
+			q += ` AND attempts = ?`
+		}
+		st, err := tx.PrepareContext(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		stmts[withPayload] = st
+		stmts[k] = st
 		return st, nil
 	}
 	var appendRec *sql.Stmt
@@ -214,7 +219,10 @@ func (s *SQLite) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 			args = append(args, n.Payload)
 		}
 		args = append(args, u.ID, string(u.From))
-		st, err := stmt(n.Payload != nil)
+		if u.FromAttempts != nil {
+			args = append(args, *u.FromAttempts)
+		}
+		st, err := stmt(n.Payload != nil, u.FromAttempts != nil)
 		if err != nil {
 			return fmt.Errorf("updating job %d: %w", u.ID, err)
 		}
@@ -224,9 +232,13 @@ func (s *SQLite) UpdateJobs(ctx context.Context, updates []JobUpdate) error {
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
 			var status string
-			err := tx.QueryRowContext(ctx, `SELECT status FROM jobs WHERE id = ?`, u.ID).Scan(&status)
+			var attempts int
+			err := tx.QueryRowContext(ctx, `SELECT status, attempts FROM jobs WHERE id = ?`, u.ID).Scan(&status, &attempts)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("job %d: %w", u.ID, ErrNotFound)
+			}
+			if JobStatus(status) == u.From && u.FromAttempts != nil {
+				return fmt.Errorf("job %d has %d attempts, not %d: %w", u.ID, attempts, *u.FromAttempts, ErrConflict)
 			}
 			return fmt.Errorf("job %d is %s, not %s: %w", u.ID, status, u.From, ErrConflict)
 		}

@@ -139,3 +139,25 @@ func testRefsAndStates(t *testing.T, open Opener) {
 		t.Fatalf("all states %v %v", ids, err)
 	}
 }
+
+// testUpdateJobsAttempts: an update with FromAttempts applies only while
+// the attempts still match, so one of two concurrent claims wins.
+func testUpdateJobsAttempts(t *testing.T, open Opener) {
+	st := fresh(t, open)
+	ctx := context.Background()
+	ids, err := st.EnqueueJobs(ctx, []store.Job{job("a", "r", "", store.JobPending, jt0)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := st.Job(ctx, ids[0])
+	claim := j
+	claim.Attempts, claim.Payload = 1, nil
+	zero := 0
+	if err := st.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, FromAttempts: &zero, Job: claim}}); err != nil {
+		t.Fatal(err)
+	}
+	// The second claimer read the same job (attempts 0): it loses.
+	if err := st.UpdateJobs(ctx, []store.JobUpdate{{ID: j.ID, From: store.JobPending, FromAttempts: &zero, Job: claim}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second claim: %v, want ErrConflict", err)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"Closed", testClosed},
 		{"JobsWithEntries", testJobsWithEntries},
 		{"UpdateJobs", testUpdateJobs},
+		{"UpdateJobsAttempts", testUpdateJobsAttempts},
 		{"RefsAndStates", testRefsAndStates},
 	}
 	for _, c := range cases {
