@@ -10,7 +10,7 @@ import (
 	"github.com/wardenhq/warden/internal/store"
 )
 
-// Reasons Approve, Deny and Cancel refuse; match them with errors.Is.
+// Reasons Approve, Deny, Cancel and Retry refuse; match them with errors.Is.
 var (
 	// ErrUnknownAction: no remediate job has that id.
 	ErrUnknownAction = errors.New("no such action")
@@ -27,6 +27,8 @@ var (
 	ErrFourEyes = errors.New("four-eyes rule: the approver must differ from the requester")
 	// ErrNoApprover: no name was given for the person deciding.
 	ErrNoApprover = errors.New("who decides must be named")
+	// ErrNotRetryable: only failed or skipped actions can be run again.
+	ErrNotRetryable = errors.New("not failed")
 )
 
 // Approve lets a waiting action run now. With fourEyes (remediation.
@@ -92,6 +94,24 @@ func Cancel(ctx context.Context, st store.Store, id int64, who, reason string, n
 	n.Status, n.DecidedBy, n.DecidedAt, n.Updated = store.JobCancelled, who, now, now
 	n.LastError = "cancelled by " + who
 	return decideJob(ctx, st, j, n, AuditCancellation, who, reason, now)
+}
+
+// Retry puts a failed (or skipped) action back, due now with its attempts
+// reset: a person decided to run it again (e.g. after fixing a missing
+// permission). It is audited.
+func Retry(ctx context.Context, st store.Store, id int64, who, reason string, now time.Time) error {
+	now = now.UTC()
+	j, err := openJob(ctx, st, id, who)
+	if err != nil {
+		return err
+	}
+	if j.Status != store.JobFailed && j.Status != store.JobSkipped {
+		return fmt.Errorf("retrying action %d: it is %s; only failed or skipped actions can be run again: %w", id, j.Status, ErrNotRetryable)
+	}
+	n := j
+	n.Status, n.Due, n.Attempts, n.LastError, n.Updated = store.JobPending, now, 0, "", now
+	n.DecidedBy, n.DecidedAt = who, now
+	return decideJob(ctx, st, j, n, AuditRetry, who, reason, now)
 }
 
 func openJob(ctx context.Context, st store.Store, id int64, who string) (store.Job, error) {

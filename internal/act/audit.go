@@ -15,6 +15,7 @@ const (
 	AuditApproval     = "approval"
 	AuditDenial       = "denial"
 	AuditCancellation = "cancellation"
+	AuditRetry        = "retry"
 	AuditExpiry       = "approval_expiry"
 	AuditEscalation   = "remediation_escalation"
 )

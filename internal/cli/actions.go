@@ -31,6 +31,7 @@ const actionsUsage = `Usage: warden actions list|approve|deny|cancel|run [flags]
   approve ID  let an action waiting for approval run now
   deny ID     refuse an action waiting for approval
   cancel ID   stop a pending or waiting action before it runs
+  retry ID    run a failed or skipped action again (attempts reset)
   run         run the due actions (--once: one pass, then exit)`
 
 func runActions(ctx context.Context, env *Env, args []string) int {
@@ -44,12 +45,12 @@ func runActions(ctx context.Context, env *Env, args []string) int {
 	switch args[0] {
 	case "list":
 		return actionsList(ctx, env, args[1:])
-	case "approve", "deny", "cancel":
+	case "approve", "deny", "cancel", "retry":
 		return actionsDecide(ctx, env, args[0], args[1:])
 	case "run":
 		return actionsRun(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "warden actions: unknown subcommand %q (list, approve, deny, cancel, run)\n", args[0])
+	fmt.Fprintf(env.Stderr, "warden actions: unknown subcommand %q (list, approve, deny, cancel, retry, run)\n", args[0])
 	return ExitUsage
 }
 
@@ -234,6 +235,8 @@ func actionsDecide(ctx context.Context, env *Env, verb string, args []string) in
 		err = act.Approve(ctx, st, id, *by, *reason, now, ps.Settings.Remediation.FourEyes)
 	case "deny":
 		err = act.Deny(ctx, st, id, *by, *reason, now)
+	case "retry":
+		err = act.Retry(ctx, st, id, *by, *reason, now)
 	default:
 		err = act.Cancel(ctx, st, id, *by, *reason, now)
 	}
@@ -244,7 +247,7 @@ func actionsDecide(ctx context.Context, env *Env, verb string, args []string) in
 		}
 		return ExitRuntime
 	}
-	done := map[string]string{"approve": "approved %d: it runs at the next pass\n", "deny": "denied %d\n", "cancel": "cancelled %d\n"}[verb]
+	done := map[string]string{"approve": "approved %d: it runs at the next pass\n", "deny": "denied %d\n", "cancel": "cancelled %d\n", "retry": "retrying %d: it runs at the next pass\n"}[verb]
 	fmt.Fprintf(env.Stdout, done, id)
 	return ExitOK
 }
@@ -253,7 +256,7 @@ func actionsDecide(ctx context.Context, env *Env, verb string, args []string) in
 // action could not be changed) rather than a failure of the store.
 func refused(err error) bool {
 	for _, e := range []error{act.ErrUnknownAction, act.ErrNotWaiting, act.ErrFinished, act.ErrRunning, act.ErrLapsed,
-		act.ErrFourEyes, act.ErrNoApprover, store.ErrConflict} {
+		act.ErrFourEyes, act.ErrNoApprover, act.ErrNotRetryable, store.ErrConflict} {
 		if errors.Is(err, e) {
 			return true
 		}

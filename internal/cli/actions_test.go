@@ -199,15 +199,22 @@ func TestActionsRunOnce(t *testing.T) {
 
 	// With one, the due job runs the real playbook through the SDK, here
 	// against a local S3 endpoint; the delayed and waiting ones are not due.
+	// The first run is refused by IAM (the job fails); once the permission
+	// is fixed, `actions retry` puts it back and the next run succeeds.
+	put := awstest.Expect{Op: "PUT /logs-b4?publicAccessBlock", Check: func(t testing.TB, c *awstest.Call) {
+		for _, k := range []string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"} {
+			if !strings.Contains(string(c.Body), "<"+k+">true</"+k+">") {
+				t.Errorf("PutPublicAccessBlock without %s: %s", k, c.Body)
+			}
+		}
+	}}
+	denied := put
+	denied.Reply = awstest.S3Error(403, "AccessDenied", "not allowed")
 	srv := awstest.New(t,
 		awstest.Expect{Op: "GET /logs-b4?publicAccessBlock", Reply: awstest.S3Error(404, "NoSuchPublicAccessBlockConfiguration", "none")},
-		awstest.Expect{Op: "PUT /logs-b4?publicAccessBlock", Check: func(t testing.TB, c *awstest.Call) {
-			for _, k := range []string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"} {
-				if !strings.Contains(string(c.Body), "<"+k+">true</"+k+">") {
-					t.Errorf("PutPublicAccessBlock without %s: %s", k, c.Body)
-				}
-			}
-		}},
+		denied,
+		awstest.Expect{Op: "GET /logs-b4?publicAccessBlock", Reply: awstest.S3Error(404, "NoSuchPublicAccessBlockConfiguration", "none")},
+		put,
 	)
 	var sessions []string
 	remediationCreds = func(ctx context.Context, ps *policy.Set, _ func(context.Context) (aws.Config, error), _ secret.Resolver) (act.CredsFunc, error) {
@@ -217,6 +224,16 @@ func TestActionsRunOnce(t *testing.T) {
 		}, nil
 	}
 	code, out, errs := runA(t, append([]string{"run", "--once"}, base...)...)
+	if code != ExitFindings {
+		t.Fatalf("denied run: exit %d: %s %s", code, out, errs)
+	}
+	if code, _, errs := runA(t, append([]string{"retry", id(ids["cancel"]), "--by", "bob"}, base...)...); code != ExitFindings || !strings.Contains(errs, "only failed or skipped") {
+		t.Fatalf("retry of a pending action: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runA(t, append([]string{"retry", id(ids["auto"]), "--by", "bob", "--reason", "permission fixed"}, base...)...); code != ExitOK {
+		t.Fatalf("retry: exit %d: %s", code, errs)
+	}
+	code, out, errs = runA(t, append([]string{"run", "--once"}, base...)...)
 	if code != ExitOK {
 		_, l, _ := runA(t, append([]string{"list", "--json", "--status", "all"}, base...)...)
 		t.Fatalf("exit %d: %s\n%s\n%s", code, out, errs, l)
@@ -230,7 +247,7 @@ func TestActionsRunOnce(t *testing.T) {
 	if _, ok := rows[ids["auto"]]; code != ExitOK || len(rows) != 1 || !ok {
 		t.Errorf("done rows %+v", rows)
 	}
-	if len(sessions) != 1 || !strings.HasPrefix(sessions[0], "warden-") {
+	if len(sessions) != 2 || !strings.HasPrefix(sessions[0], "warden-") {
 		t.Errorf("sessions %v", sessions)
 	}
 }
