@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wardenhq/warden/internal/decide"
@@ -86,7 +87,13 @@ func (r *Runner) item(a announcement, now time.Time) notify.Item {
 	if r.Policy != nil {
 		rec.PolicyCommit = r.Policy.Commit
 	}
-	for _, n := range receivers(r.Policy, p.Rule, a.escalate, a.only) {
+	names := receivers(r.Policy, p.Rule, a.escalate, a.only)
+	if len(names) == 0 && !a.only {
+		// The rule names no receiver (routing is in routes.yaml): tell
+		// those the decision's messages went to.
+		names = r.notifiedAbout(p.FindingID)
+	}
+	for _, n := range names {
 		rec.Actions = append(rec.Actions, decide.Action{Type: decide.ActionNotify, Receiver: n, Mode: string(policy.ModeAuto), Status: decide.StatusPlanned, Rule: p.Rule})
 	}
 	spec, _ := remediate.Lookup(p.Playbook)
@@ -114,6 +121,24 @@ func (r *Runner) item(a announcement, now time.Time) notify.Item {
 
 // announce hands an item to Announce; a failure is logged and counted,
 // never returned: the outcome it reports is already durable.
+// notifiedAbout returns the receivers of the finding's outbox messages.
+func (r *Runner) notifiedAbout(findingID string) []string {
+	jobs, err := r.Store.Jobs(context.Background(), store.JobFilter{Kind: store.JobNotify, FindingID: findingID})
+	if err != nil {
+		r.Log.Warn("reading the outbox for an announcement", "finding_id", findingID, "error", err.Error())
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if !seen[j.Target] && j.Requester != "" && !strings.HasPrefix(j.Requester, "remediation") {
+			seen[j.Target] = true
+			out = append(out, j.Target)
+		}
+	}
+	return out
+}
+
 func (r *Runner) announce(ctx context.Context, a announcement, now time.Time, st *Stats) {
 	if r.Announce == nil {
 		return

@@ -793,3 +793,23 @@ func TestInterruptedRunIsPutBack(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnouncedToRoutedReceivers: when the rule names no receiver and
+// there is no default (routing is in routes.yaml), the result goes to the
+// receivers the finding's messages went to.
+func TestAnnouncedToRoutedReceivers(t *testing.T) {
+	e := newEnv(t, store.NewMemory(), policy.RemediationSettings{}, getNone("bkt-1"), putAllOn("bkt-1", acctA))
+	e.ps.Rules[0].Notify, e.ps.Settings.Default.Notify = nil, nil
+	j := e.decideOn(policy.ModeAuto, "bkt-1", acctA, "")
+	if _, err := e.st.EnqueueJobs(context.Background(), []store.Job{{Kind: store.JobNotify, Status: store.JobDone, FindingID: j.FindingID,
+		Target: "soc-pager", Requester: "route:prod-critical", Due: t0}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.runDue(); st.Done != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	items := e.announced()
+	if len(items) != 1 || len(items[0].Record.Actions) != 1 || items[0].Record.Actions[0].Receiver != "soc-pager" {
+		t.Fatalf("announced %+v", items)
+	}
+}
