@@ -39,10 +39,11 @@ func runOutbox(ctx context.Context, env *Env, args []string) int {
 }
 
 func outboxList(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags(env, "outbox list", "--policy DIR [--state FILE] [--status S,...] [--receiver NAME] [--json]")
+	fs := newFlags(env, "outbox list", "--policy DIR [--state FILE] [--status S,...] [--receiver NAME] [--kind notify|writeback] [--json]")
 	pf := addPolicyFlags(fs, "SQLite state `FILE`")
 	status := fs.String("status", "pending,dead", "comma-separated statuses (pending, dead, done, skipped, cancelled) or all")
 	receiver := fs.String("receiver", "", "only this receiver")
+	kind := fs.String("kind", "notify", "notify (messages) or writeback (Security Hub updates)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -52,7 +53,11 @@ func outboxList(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	defer st.Close()
-	f := store.JobFilter{Kind: store.JobNotify, Target: *receiver}
+	if *kind != string(store.JobNotify) && *kind != string(store.JobWriteback) {
+		fmt.Fprintf(env.Stderr, "warden outbox list: --kind %q: want notify or writeback\n", *kind)
+		return ExitUsage
+	}
+	f := store.JobFilter{Kind: store.JobKind(*kind), Target: *receiver}
 	if *status != "all" {
 		for _, s := range strings.Split(*status, ",") {
 			f.Status = append(f.Status, store.JobStatus(strings.TrimSpace(s)))
