@@ -51,6 +51,7 @@ func runProcess(ctx context.Context, env *Env, args []string) int {
 	out.Flush()
 	env.Log.Info("processed", "records", stats.Records, "findings", stats.Findings, "events", stats.Events,
 		"events_without_detection", stats.Undetected, "decisions", stats.Decisions, "rejected", stats.Rejected,
+		"queued_messages", stats.Queued["notify"], "queued_remediations", stats.Queued["remediate"], "queued_writebacks", stats.Queued["writeback"],
 		"policy_commit", ps.Commit, "dry_run", *dry)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "warden process:", err)

@@ -57,6 +57,9 @@ type Stats struct {
 	Rejected   int64            `json:"rejected"`
 	Batches    int64            `json:"batches"` // store transactions
 	Verdicts   map[string]int64 `json:"verdicts"`
+	// Queued counts the act-stage jobs the decisions wrote, by kind
+	// (notify, remediate, writeback).
+	Queued map[string]int64 `json:"queued,omitempty"`
 }
 
 // Pipeline processes records. It is not safe for concurrent Run calls.
@@ -82,7 +85,7 @@ func New(opt Options) *Pipeline {
 	if opt.Reject == nil {
 		opt.Reject = func(error) {}
 	}
-	return &Pipeline{opt: opt, stats: Stats{Verdicts: map[string]int64{}}}
+	return &Pipeline{opt: opt, stats: Stats{Verdicts: map[string]int64{}, Queued: map[string]int64{}}}
 }
 
 // Stats returns the counters so far.
@@ -339,6 +342,9 @@ func (p *Pipeline) commit(ctx context.Context, pr prepared) error {
 	}
 	p.stats.Findings += int64(len(records))
 	for i := range records {
+		for _, j := range entries[i].Jobs {
+			p.stats.Queued[string(j.Kind)]++
+		}
 		p.stats.Decisions++
 		p.stats.Verdicts[string(records[i].Verdict)]++
 		if err := p.opt.Emit(&records[i], entries[i].Record); err != nil {
