@@ -2,7 +2,6 @@ package email
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 )
 
 // testCert makes a CA and a server certificate for 127.0.0.1 and
@@ -193,13 +192,4 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        { s.from, s.rcpts = "", nil }
 func (s *session) Logout() error { return nil }
 
-// secrets is a secret.Resolver over a map.
-type secrets map[string]string
-
-func (s secrets) Resolve(_ context.Context, ref string) (string, error) {
-	v, ok := s[ref]
-	if !ok {
-		return "", fmt.Errorf("secret %s: not found", ref)
-	}
-	return v, nil
-}
+type secrets = notifytest.Secrets

@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/wardenhq/warden/internal/enrich"
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 	"github.com/wardenhq/warden/internal/notify/tmpl"
 	"github.com/wardenhq/warden/internal/secret"
 )
@@ -358,26 +358,6 @@ func TestHostileText(t *testing.T) {
 	golden(t, "hostile-description.golden", desc)
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n%s", name, got)
-	}
-}
-
 func TestDataCenter(t *testing.T) {
 	e := newEnv(t, false, func(u string) map[string]any {
 		return map[string]any{"url": u + "/", "project": "SEC", "token": "env:JIRA_PAT", "assignee": "{owner}"}
@@ -551,4 +531,9 @@ func TestTemplatesTolerateEmpty(t *testing.T) {
 			t.Errorf("%s: %v", part, err)
 		}
 	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	notifytest.Golden(t, filepath.Join("testdata", name), []byte(got), *update)
 }

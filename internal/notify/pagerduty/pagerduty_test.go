@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,20 +20,13 @@ import (
 
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 	"github.com/wardenhq/warden/internal/notify/tmpl"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// secrets is a secret.Resolver over a map.
-type secrets map[string]string
-
-func (s secrets) Resolve(_ context.Context, ref string) (string, error) {
-	if v, ok := s[ref]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("secret %s: not found", ref)
-}
+type secrets = notifytest.Secrets
 
 // routingKey is an integration key (32 characters; PagerDuty's
 // documentation example).
@@ -229,31 +221,6 @@ func TestGolden(t *testing.T) {
 			all := append([]byte("["), bytes.Join(srv.bodies, []byte(","))...)
 			golden(t, filepath.Join("testdata", name+".json"), append(all, ']'))
 		})
-	}
-}
-
-func golden(t *testing.T, path string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, body, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	b.WriteByte('\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify/pagerduty -run Golden -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("%s differs from the requests (run with -update and review the diff):\n%s", path, b.String())
 	}
 }
 
@@ -494,4 +461,9 @@ func TestSettings(t *testing.T) {
 			t.Errorf("routing key in error: %v", err)
 		}
 	}
+}
+
+func golden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	notifytest.GoldenJSON(t, path, body, *update)
 }

@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,20 +18,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 	"github.com/wardenhq/warden/internal/notify/tmpl"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// secrets is a secret.Resolver over a map.
-type secrets map[string]string
-
-func (s secrets) Resolve(_ context.Context, ref string) (string, error) {
-	if v, ok := s[ref]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("secret %s: not found", ref)
-}
+type secrets = notifytest.Secrets
 
 const (
 	hookPath = "/services/T0001/B0001/s3cr3tHookToken"
@@ -232,31 +223,6 @@ func TestGolden(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", name+".json"), srv.bodies[0])
 		})
-	}
-}
-
-func golden(t *testing.T, path string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, body, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	b.WriteByte('\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify/slack -run Golden -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("%s differs from the request (run with -update and review the diff):\n%s", path, b.String())
 	}
 }
 
@@ -562,4 +528,9 @@ func FuzzPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+func golden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	notifytest.GoldenJSON(t, path, body, *update)
 }

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,20 +16,13 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 	"github.com/wardenhq/warden/internal/notify/tmpl"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// secrets is a secret.Resolver over a map.
-type secrets map[string]string
-
-func (s secrets) Resolve(_ context.Context, ref string) (string, error) {
-	if v, ok := s[ref]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("secret %s: not found", ref)
-}
+type secrets = notifytest.Secrets
 
 // hookPath is a Workflows trigger URL's path and query; sig is its secret.
 const hookPath = "/workflows/9f8e7d/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s3cr3tWorkflowSig"
@@ -198,31 +189,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, path string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, body, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	b.WriteByte('\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify/teams -run Golden -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("%s differs from the request (run with -update and review the diff):\n%s", path, b.String())
-	}
-}
-
 func TestErrors(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -386,4 +352,9 @@ func TestColor(t *testing.T) {
 			t.Errorf("%s with %d items: color %s, want %s", c.msg.Kind, len(c.msg.Items), got, c.want)
 		}
 	}
+}
+
+func golden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	notifytest.GoldenJSON(t, path, body, *update)
 }

@@ -2,10 +2,11 @@ package tmpl
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ and docs/examples/")
@@ -46,20 +47,5 @@ func TestEmailGolden(t *testing.T) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify/tmpl -run Golden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the rendering (run with -update and review the diff):\n%s", path, got)
-	}
+	notifytest.Golden(t, path, []byte(got), *update)
 }

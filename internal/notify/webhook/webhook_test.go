@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,20 +18,13 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/notify"
+	"github.com/wardenhq/warden/internal/notify/notifytest"
 	"github.com/wardenhq/warden/internal/notify/tmpl"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// secrets is a secret.Resolver over a map.
-type secrets map[string]string
-
-func (s secrets) Resolve(_ context.Context, ref string) (string, error) {
-	if v, ok := s[ref]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("secret %s: not found", ref)
-}
+type secrets = notifytest.Secrets
 
 const (
 	signingKey = "whsec-s3cr3tSigningKey"
@@ -140,31 +131,6 @@ func TestGolden(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", name+".json"), srv.bodies[0])
 		})
-	}
-}
-
-func golden(t *testing.T, path string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, body, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	b.WriteByte('\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify/webhook -run Golden -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("%s differs from the request (run with -update and review the diff):\n%s", path, b.String())
 	}
 }
 
@@ -402,4 +368,9 @@ func TestHostileLinksDropped(t *testing.T) {
 	if strings.ContainsAny(p.Summary, "\n\x1b\u202e") {
 		t.Errorf("summary %q has control characters", p.Summary)
 	}
+}
+
+func golden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	notifytest.GoldenJSON(t, path, body, *update)
 }
